@@ -1,0 +1,1 @@
+"""palmkit: model_stub."""

@@ -1,0 +1,69 @@
+"""The `palmkit` command line. It only parses: each subcommand builds its job's typed config and
+calls that job's ``main(config)``.
+
+Subcommands are listed in one explicit table (no registration by import side effects). Each
+entry names a light module that defines:
+
+* ``configure(parser: argparse.ArgumentParser) -> None``: add the subcommand's options;
+* ``run(args: argparse.Namespace, extra: list[str]) -> int``: build the config, call ``main``;
+* optionally ``ACCEPTS_EXTRA = True``: unknown flags (Beam pipeline options such as
+  ``--runner=DataflowRunner``) are passed through in ``extra`` instead of being an error.
+
+Modules are imported only when their subcommand is used, so ``palmkit --help`` is instant and
+does not import Beam or JAX.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# name -> (module, one-line help). A capability gets a row only when it exists.
+COMMANDS: dict[str, tuple[str, str]] = {
+}
+
+
+def _load(name: str):
+    return importlib.import_module(COMMANDS[name][0])
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="palmkit",
+        description="Build PaLM-style pretraining data and train on it.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="Run `palmkit COMMAND --help` for a command's options.",
+    )
+    from palmkit import __version__
+
+    parser.add_argument("--version", action="version", version=f"palmkit {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for name, (_, help_text) in COMMANDS.items():
+        p = sub.add_parser(
+            name,
+            help=help_text,
+            description=help_text,
+            formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        )
+        if name == command:  # only the chosen command's module is imported
+            _load(name).configure(p)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command = next((a for a in argv if not a.startswith("-")), None)
+    if command not in COMMANDS:
+        command = None
+    parser = build_parser(command)
+    args, extra = parser.parse_known_args(argv)
+    module = _load(args.command)
+    if extra and not getattr(module, "ACCEPTS_EXTRA", False):
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    return int(module.run(args, extra) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

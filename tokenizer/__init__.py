@@ -1,0 +1,1 @@
+"""palmkit: tokenizer."""

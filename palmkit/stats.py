@@ -1,0 +1,160 @@
+"""Statistics users inspect: `palmkit stats DIR` on a `palmkit corpus` or `palmkit pack` output.
+
+Everything comes from the manifests plus one streaming pass over the clean Parquet columns that
+are needed (``component``, ``language``, byte length of ``text``); texts are never loaded whole.
+pyarrow only: no Beam, no JAX.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from typing import Any
+
+import numpy as np
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from palmkit.corpus_files import clean_files, join
+from palmkit.manifest import Manifest
+
+PERCENTILES = (5, 25, 50, 75, 95, 99)
+TOP_LANGUAGES = 10
+
+
+def _component_counts(manifest: Manifest) -> dict[str, dict]:
+    counts = manifest.counts
+    return counts.get("components", counts) if isinstance(counts, dict) else {}
+
+
+def _document_stats(corpus: str, manifest: Manifest) -> dict[str, dict]:
+    """Per component: documents, bytes, languages and length distribution of the clean files."""
+    out = {}
+    for component, rels in clean_files(manifest).items():
+        lengths, langs = [], Counter()
+        for rel in rels:
+            table = pq.read_table(join(corpus, rel), columns=["text", "language"])
+            lengths.append(pc.binary_length(pc.cast(table["text"], "binary")).to_numpy(False))
+            langs.update(x if x is not None else "none" for x in table["language"].to_pylist())
+        sizes = np.concatenate(lengths) if lengths else np.zeros(0, np.int64)
+        out[component] = {
+            "documents": int(len(sizes)),
+            "bytes": int(sizes.sum()),
+            "length_percentiles": {
+                f"p{q}": int(np.percentile(sizes, q)) if len(sizes) else 0 for q in PERCENTILES
+            },
+            "length_histogram": _log_histogram(sizes),
+            "languages": dict(langs.most_common(TOP_LANGUAGES)),
+        }
+    return out
+
+
+def _log_histogram(sizes: np.ndarray) -> dict[str, int]:
+    """Document sizes in bytes over powers of two (bucket label: lower bound)."""
+    if not len(sizes):
+        return {}
+    exps = np.floor(np.log2(np.maximum(sizes, 1))).astype(int)
+    values, counts = np.unique(exps, return_counts=True)
+    return {str(1 << int(v)): int(c) for v, c in zip(values, counts)}
+
+
+def _cluster_sizes(manifest: Manifest) -> dict[str, int]:
+    """Dedup cluster-size histograms reported by any cleaning stage (key ``cluster_sizes``)."""
+    found: dict[str, int] = {}
+    for stage in (manifest.extra.get("stages") or {}).values():
+        if isinstance(stage, dict) and isinstance(stage.get("cluster_sizes"), dict):
+            for size, n in stage["cluster_sizes"].items():
+                found[str(size)] = found.get(str(size), 0) + int(n)
+    return dict(sorted(found.items(), key=lambda kv: int(kv[0])))
+
+
+def corpus_stats(corpus: str) -> dict[str, Any]:
+    manifest = Manifest.read(corpus, stage="corpus")
+    counts = _component_counts(manifest)
+    docs = _document_stats(corpus, manifest)
+    components = {}
+    for c in sorted(set(counts) | set(docs)):
+        entry = dict(counts.get(c, {}))
+        entry.update(docs.get(c, {}))
+        components[c] = entry
+    return {
+        "kind": "corpus",
+        "path": corpus,
+        "mixture": manifest.config.get("mixture"),
+        "components": components,
+        "cluster_sizes": _cluster_sizes(manifest),
+        "stages": manifest.extra.get("stages", {}),
+    }
+
+
+def pack_stats(shards: str) -> dict[str, Any]:
+    manifest = Manifest.read(shards, stage="pack")
+    components = {c: dict(v) for c, v in manifest.counts["components"].items()}
+    corpus = manifest.config.get("corpus")
+    corpus_part = None
+    if corpus and os.path.exists(os.path.join(corpus, "manifest.json")):
+        corpus_part = corpus_stats(corpus)
+        for c, entry in components.items():
+            cs = corpus_part["components"].get(c, {})
+            entry.update({k: cs[k] for k in ("read", "kept", "rejected", "languages",
+                                            "length_percentiles", "length_histogram",
+                                            "documents", "bytes") if k in cs})
+            if cs.get("bytes") and entry.get("tokens_available"):
+                entry["bytes_per_token"] = cs["bytes"] / entry["tokens_available"]
+    return {
+        "kind": "pack",
+        "path": shards,
+        "mixture": manifest.config.get("mixture"),
+        "seq_len": manifest.extra["seq_len"],
+        "examples": int(sum(manifest.extra["examples_per_shard"])),
+        "tokens_packed": manifest.counts["tokens_packed"],
+        "dropped_tokens": manifest.counts["dropped_tokens"],
+        "components": components,
+        "cluster_sizes": corpus_part["cluster_sizes"] if corpus_part else {},
+    }
+
+
+def collect(path: str) -> dict[str, Any]:
+    """Stats of a corpus or pack output, whichever ``path`` holds."""
+    stage = Manifest.read(path).stage
+    if stage == "corpus":
+        return corpus_stats(path)
+    if stage == "pack":
+        return pack_stats(path)
+    raise ValueError(f"{path}: `palmkit stats` reads corpus or pack outputs, not '{stage}'")
+
+
+def format_table(stats: dict[str, Any]) -> str:
+    """A fixed-width table per component for the terminal."""
+    lines = [f"{stats['kind']} output {stats['path']} (mixture {stats.get('mixture')})"]
+    if stats["kind"] == "pack":
+        lines.append(f"{stats['examples']} examples x {stats['seq_len']} tokens = "
+                     f"{stats['tokens_packed']} tokens; {stats['dropped_tokens']} dropped")
+    head = (f"{'component':<12}{'read':>9}{'kept':>9}{'rejected':>9}{'MB':>9}{'tokens':>12}"
+            f"{'target':>8}{'actual':>8}{'epochs':>7}{'B/tok':>6}{'p50 B':>8}  top languages")
+    lines += [head, "-" * len(head)]
+    for c, e in stats["components"].items():
+        rejected = sum((e.get("rejected") or {}).values())
+        langs = ", ".join(f"{k} {v}" for k, v in list((e.get("languages") or {}).items())[:4])
+        lines.append(
+            f"{c:<12}{e.get('read', ''):>9}{e.get('kept', e.get('documents', '')):>9}"
+            f"{rejected:>9}{e.get('bytes', 0) / 1e6:>9.2f}"
+            f"{e.get('tokens_sampled', ''):>12}"
+            f"{_pct(e.get('target_share')):>8}{_pct(e.get('actual_share')):>8}"
+            f"{_num(e.get('rate')):>7}{_num(e.get('bytes_per_token')):>6}"
+            f"{(e.get('length_percentiles') or {}).get('p50', ''):>8}  {langs}"
+        )
+    reasons = Counter()
+    for e in stats["components"].values():
+        reasons.update(e.get("rejected") or {})
+    if reasons:
+        lines.append("rejected by reason: " + ", ".join(f"{k} {v}" for k, v in reasons.most_common()))
+    return "\n".join(lines)
+
+
+def _pct(x) -> str:
+    return f"{x:.1%}" if isinstance(x, (int, float)) else ""
+
+
+def _num(x) -> str:
+    return f"{x:.2f}" if isinstance(x, (int, float)) else ""

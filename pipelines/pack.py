@@ -1,0 +1,321 @@
+"""The pack job: cleaned corpus -> tokenized, sampled to the mixture, shuffled, packed shards.
+
+    palmkit pack --corpus OUT --vocab VOCAB.model --output SHARDS [--mixture palm]
+                 [--total-tokens N] [--seq-len 2048] [--num-shards K] [--seed S] [Beam flags]
+
+One Beam pipeline:
+
+    ListCorpusFiles -> ReadDocuments -> Reshuffle -> BatchDocuments -> Tokenize
+      -> (TokenHistogram per component -> PlanSampling)          [side input]
+      -> SampleAndShuffle (copies per document, shard by order key)
+      -> GroupByShard -> PackAndWriteShard -> WriteManifest
+
+Output: ``SHARDS/shard-XXXXX-of-YYYYY.parquet`` (column ``tokens``: int32, exactly ``seq_len``
+per row, rows in training order) and ``SHARDS/manifest.json`` (stage ``pack``). Training order
+is the shards in index order, each read front to back: global example ``i`` lives in the shard
+where the cumulative ``examples_per_shard`` first exceeds ``i``. Documents were assigned to
+shards uniformly at random (by order key), so every shard is a shuffled sample of the whole mix.
+
+All decisions are pure functions in ``pipelines.packing`` of (seed, id, counts): byte-identical
+output for any number of workers. Sizing: one shard is packed in one worker's memory (4 bytes
+per token plus the Arrow copy), so choose ``num_shards`` >= total tokens / ~100M.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import io
+import logging
+import os
+import tempfile
+from typing import Iterator
+
+import apache_beam as beam
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+from apache_beam.io.filesystems import FileSystems
+from apache_beam.options.pipeline_options import PipelineOptions
+
+import mixtures
+from palmkit.manifest import FileEntry, Manifest, library_versions
+from palmkit.records import TOKEN_ARROW_TYPE, packed_schema
+from pipelines import packing
+from palmkit.corpus_files import clean_files, iter_documents, join, read_corpus_manifest
+
+log = logging.getLogger(__name__)
+
+STAGE = "pack"
+ROWS_PER_GROUP = 1024  # rows per Parquet row group: 8 MiB at seq_len 2048
+
+
+@dataclasses.dataclass
+class PackConfig:
+    corpus: str  # folder written by `palmkit corpus`
+    vocab: str  # SentencePiece .model written by `palmkit vocab train`
+    output: str
+    mixture: str | None = None  # default: the mixture the corpus was built for
+    total_tokens: int | None = None  # default: the largest budget that repeats nothing
+    seq_len: int = 2048
+    num_shards: int = 8
+    seed: int = 0
+    batch_size: int = 256  # documents per encode_batch call
+
+
+@dataclasses.dataclass(frozen=True)
+class TokenizedDoc:
+    component: str
+    id: str
+    key: int  # packing.selection_key(seed, id)
+    tokens: np.ndarray  # int32
+
+
+# -- per-element functions -----------------------------------------------------------------------
+
+
+def _local_copy(path: str) -> str:
+    """Workers load the vocabulary from local disk: copy it down when it is remote (gs://)."""
+    if "://" not in path:
+        return path
+    fd, local = tempfile.mkstemp(suffix=".model")
+    with os.fdopen(fd, "wb") as out, FileSystems.open(path) as src:
+        out.write(src.read())
+    return local
+
+
+class TokenizeFn(beam.DoFn):
+    """Encodes batches of documents; the vocabulary is loaded once per worker."""
+
+    def __init__(self, vocab: str, seed: int):
+        self._vocab_path, self._seed = vocab, seed
+        self._tokens = beam.metrics.Metrics.counter(STAGE, "tokens")
+
+    def setup(self):
+        import tokenizer
+
+        self._tok = tokenizer.load(_local_copy(self._vocab_path))
+
+    def process(self, batch: list[tuple[str, str, str]]) -> Iterator[TokenizedDoc]:
+        ids = self._tok.encode_batch([text for _, _, text in batch])
+        for (component, doc_id, _), toks in zip(batch, ids):
+            arr = np.asarray(toks, dtype=np.int32)
+            self._tokens.inc(len(arr))
+            yield TokenizedDoc(component, doc_id, packing.selection_key(self._seed, doc_id), arr)
+
+
+class HistogramFn(beam.CombineFn):
+    """Tokens per selection-key bucket (65,536 int64 counters) for one component."""
+
+    def create_accumulator(self):
+        return np.zeros(packing.HIST_SIZE, dtype=np.int64)
+
+    def add_input(self, acc, item):
+        key, n = item
+        acc[packing.bucket_of(key)] += n
+        return acc
+
+    def merge_accumulators(self, accs):
+        return np.sum(list(accs), axis=0, dtype=np.int64)
+
+    def extract_output(self, acc):
+        return acc
+
+
+def plan_from_histograms(hists: dict, *, shares: dict, total_tokens: int | None):
+    plan = packing.plan_sampling(hists, shares, total_tokens=total_tokens)
+    if plan.repeats:
+        log.warning(
+            "components %s have too little data for the budget and repeat documents "
+            "(epochs: %s)", list(plan.repeats),
+            {c: round(plan.components[c].rate, 3) for c in plan.repeats},
+        )
+    return plan
+
+
+def sample_copies(doc: TokenizedDoc, plan, *, seed: int, num_shards: int):
+    """Emit ``(shard, (order_key, component, id, epoch, tokens))`` for each copy kept."""
+    for epoch in range(plan.copies(doc.component, doc.key)):
+        key = packing.order_key(seed, doc.id, epoch)
+        yield key % num_shards, (key, doc.component, doc.id, epoch, doc.tokens)
+
+
+def shard_name(index: int, num_shards: int) -> str:
+    return f"shard-{index:05d}-of-{num_shards:05d}.parquet"
+
+
+def encode_shard(examples: np.ndarray, seq_len: int) -> bytes:
+    """Parquet bytes of one shard, deterministic (no timestamps; fixed row groups)."""
+    flat = pa.array(examples.reshape(-1), type=TOKEN_ARROW_TYPE)
+    column = pa.FixedSizeListArray.from_arrays(flat, seq_len)
+    table = pa.Table.from_arrays([column], schema=packed_schema(seq_len))
+    buf = io.BytesIO()
+    pq.write_table(table, buf, row_group_size=ROWS_PER_GROUP, compression="zstd")
+    return buf.getvalue()
+
+
+def pack_shard(item, *, output: str, seq_len: int, eod_id: int, num_shards: int) -> dict:
+    """Sort a shard's copies by order key, pack them, write the Parquet file, describe it."""
+    index, copies = item
+    copies = sorted((c for c in copies if c is not None), key=lambda c: c[:4])
+    examples, dropped = packing.pack([c[4] for c in copies], seq_len=seq_len, eod_id=eod_id)
+    data = encode_shard(examples, seq_len)
+    name = shard_name(index, num_shards)
+    with FileSystems.create(FileSystems.join(output, name)) as f:
+        f.write(data)
+    per_component: dict[str, int] = {}
+    for _, component, _, _, toks in copies:
+        per_component[component] = per_component.get(component, 0) + len(toks)
+    return {
+        "index": index,
+        "name": name,
+        "entry": FileEntry(rows=len(examples), bytes=len(data),
+                           sha256=hashlib.sha256(data).hexdigest()),
+        "documents": len(copies),
+        "dropped_tokens": dropped,
+        "tokens_per_component": per_component,
+    }
+
+
+def read_documents(rel: str, *, corpus: str) -> Iterator[tuple[str, str, str]]:
+    with FileSystems.open(join(corpus, rel)) as f:
+        yield from iter_documents(f)
+
+
+def build_manifest(shards: list[dict], plan, *, config: PackConfig, mixture, corpus_manifest,
+                   vocab_info: dict) -> Manifest:
+    shards = sorted(shards, key=lambda s: s["index"])
+    after: dict[str, int] = {}
+    for s in shards:
+        for c, n in s["tokens_per_component"].items():
+            after[c] = after.get(c, 0) + n
+    total_after = sum(after.values()) or 1
+    components = {
+        c: {
+            "tokens_available": p.tokens,
+            "target_tokens": p.target,
+            "tokens_sampled": after.get(c, 0),
+            "rate": p.rate,
+            "epochs": p.epochs,
+            "target_share": mixture.components[c].share,
+            "actual_share": after.get(c, 0) / total_after,
+        }
+        for c, p in plan.components.items()
+    }
+    return Manifest(
+        stage=STAGE,
+        # The output folder is where the manifest lies: not recorded, so that the same inputs
+        # give the same bytes wherever they are written.
+        config={**{k: v for k, v in dataclasses.asdict(config).items() if k != "output"},
+                "mixture": mixture.name},
+        inputs={"corpus": config.corpus, "corpus_manifest_outputs": len(corpus_manifest.outputs),
+                "vocab": config.vocab},
+        outputs={s["name"]: s["entry"] for s in shards},
+        counts={
+            "components": components,
+            "documents_packed": sum(s["documents"] for s in shards),
+            "tokens_packed": sum(s["entry"].rows for s in shards) * config.seq_len,
+            "dropped_tokens": sum(s["dropped_tokens"] for s in shards),
+            "budget": plan.budget,
+        },
+        extra={
+            "seq_len": config.seq_len,
+            "token_dtype": "int32",
+            "num_shards": config.num_shards,
+            "examples_per_shard": [s["entry"].rows for s in shards],
+            "seed": config.seed,
+            "sampling_plan": {c: dataclasses.asdict(p) for c, p in plan.components.items()},
+            "repeats": list(plan.repeats),
+            **vocab_info,
+        },
+        versions=library_versions(["apache-beam", "numpy", "pyarrow", "sentencepiece"]),
+    )
+
+
+def write_manifest(shards, plan, *, output: str, **kw) -> str:
+    manifest = build_manifest(shards, plan, **kw)
+    with FileSystems.create(FileSystems.join(output, "manifest.json")) as f:
+        f.write(manifest.to_json().encode("utf-8"))
+    return manifest.to_json()
+
+
+# -- wiring --------------------------------------------------------------------------------------
+
+
+class PackCorpus(beam.PTransform):
+    """Corpus files -> sampled, shuffled, packed shards and a manifest (see module docstring)."""
+
+    def __init__(self, config: PackConfig, *, mixture, corpus_manifest, vocab_info: dict):
+        super().__init__()
+        self.config, self.mixture = config, mixture
+        self.corpus_manifest, self.vocab_info = corpus_manifest, vocab_info
+
+    def expand(self, pbegin):
+        cfg = self.config
+        files = [rel for _, rels in sorted(clean_files(self.corpus_manifest).items())
+                 for rel in rels]
+        tokenized = (
+            pbegin
+            | "ListCorpusFiles" >> beam.Create(files)
+            | "ReadDocuments" >> beam.FlatMap(read_documents, corpus=cfg.corpus)
+            | "Reshuffle" >> beam.Reshuffle()
+            | "BatchDocuments" >> beam.BatchElements(min_batch_size=16,
+                                                     max_batch_size=cfg.batch_size)
+            | "Tokenize" >> beam.ParDo(TokenizeFn(cfg.vocab, cfg.seed))
+        )
+        plan = (
+            tokenized
+            | "KeyByComponent" >> beam.Map(lambda d: (d.component, (d.key, len(d.tokens))))
+            | "TokenHistogram" >> beam.CombinePerKey(HistogramFn())
+            | "CollectHistograms" >> beam.combiners.ToDict()
+            | "PlanSampling" >> beam.Map(plan_from_histograms, shares=self.mixture.shares,
+                                         total_tokens=cfg.total_tokens)
+        )
+        every_shard = [(i, None) for i in range(cfg.num_shards)]  # empty shards still written
+        shards = (
+            (
+                tokenized
+                | "SampleAndShuffle" >> beam.FlatMap(sample_copies, beam.pvalue.AsSingleton(plan),
+                                                     seed=cfg.seed, num_shards=cfg.num_shards),
+                pbegin | "EveryShard" >> beam.Create(every_shard),
+            )
+            | "MergeShardKeys" >> beam.Flatten()
+            | "GroupByShard" >> beam.GroupByKey()
+            | "PackAndWriteShard" >> beam.Map(pack_shard, output=cfg.output, seq_len=cfg.seq_len,
+                                              eod_id=self.vocab_info["eod_id"],
+                                              num_shards=cfg.num_shards)
+        )
+        return (
+            shards
+            | "CollectShards" >> beam.combiners.ToList()
+            | "WriteManifest" >> beam.Map(write_manifest, beam.pvalue.AsSingleton(plan),
+                                          output=cfg.output, config=cfg, mixture=self.mixture,
+                                          corpus_manifest=self.corpus_manifest,
+                                          vocab_info=self.vocab_info)
+        )
+
+
+def vocab_info(vocab: str) -> dict:
+    """What the trainer checks against the model: vocabulary size, [eod] id, file checksum."""
+    import tokenizer
+
+    tok = tokenizer.load(_local_copy(vocab))
+    return {"vocab_size": tok.vocab_size, "eod_id": tok.eod_id, "vocab_sha256": tok.sha256}
+
+
+def main(config: PackConfig, pipeline_args: list[str] | None = None) -> Manifest:
+    corpus_manifest = read_corpus_manifest(config.corpus)
+    mixture = mixtures.get(config.mixture or corpus_manifest.config.get("mixture", "palm"))
+    components = clean_files(corpus_manifest)
+    mixture.check_components(components, what=f"corpus {config.corpus}")
+    if config.seq_len <= 0 or config.num_shards <= 0:
+        raise ValueError("--seq-len and --num-shards must be positive")
+    info = vocab_info(config.vocab)
+    options = PipelineOptions(pipeline_args or [])
+    with beam.Pipeline(options=options) as p:
+        _ = p | "PackCorpus" >> PackCorpus(config, mixture=mixture,
+                                           corpus_manifest=corpus_manifest, vocab_info=info)
+    if "://" in config.output:
+        return Manifest.from_json(FileSystems.open(
+            FileSystems.join(config.output, "manifest.json")).read().decode("utf-8"))
+    return Manifest.read(config.output, stage=STAGE)

@@ -1,0 +1,188 @@
+"""Pure functions of the pack job: token-budget planning, deterministic sampling and shuffling,
+and packing into fixed-length examples. NumPy only, no Beam: every decision the job makes is a
+function of (seed, document id, token counts), so it is the same on any number of workers.
+
+Sampling to a share
+-------------------
+Each component ``c`` holds ``n_c`` tokens and should supply ``share_c * T`` of a budget ``T``.
+Its *rate* ``r_c = share_c * T / n_c`` splits into whole epochs ``floor(r_c)`` (every document
+repeated) and a remainder ``f_c`` (a subset holding ``f_c * n_c`` tokens). The subset is chosen
+by a per-document key ``u = hash(seed, id)``: documents are ordered by ``u`` and the prefix that
+reaches the target is kept. To find that prefix without sorting a component on one worker, the
+job builds a histogram of tokens over the top ``HIST_BITS`` bits of ``u`` (65,536 buckets, an
+associative combine) and cuts at a bucket boundary. The error is at most one bucket: on
+average ``n_c / 65536`` tokens (0.0015% of the component); at demo scale buckets hold at most
+one document, so the cut is exact to one document.
+
+Default budget: the largest ``T`` that repeats no component, ``min_c n_c / share_c`` (PaLM
+chose its shares so that nothing repeats at 780B tokens).
+
+Shuffling and packing
+---------------------
+Every kept copy ``(id, epoch)`` gets an order key ``hash(seed, "order", id, epoch)``; its shard
+is ``key % num_shards`` and a shard's documents are sorted by key. A shard is packed as
+``doc, [eod], doc, [eod], ...`` cut into rows of exactly ``seq_len`` tokens; only the final
+partial row is dropped (and counted). No padding anywhere.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import math
+from typing import Iterable, Mapping, Sequence
+
+import numpy as np
+
+from palmkit.records import TOKEN_DTYPE
+
+HIST_BITS = 16
+HIST_SIZE = 1 << HIST_BITS
+
+
+def _hash64(*parts: object) -> int:
+    data = "\x1f".join(str(p) for p in parts).encode("utf-8")
+    return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little")
+
+
+def selection_key(seed: int, doc_id: str) -> int:
+    """Uniform 64-bit key that decides whether a document is in a component's remainder."""
+    return _hash64(seed, "select", doc_id)
+
+
+def order_key(seed: int, doc_id: str, epoch: int) -> int:
+    """Uniform 64-bit key that fixes a copy's shard and its position in the shard."""
+    return _hash64(seed, "order", doc_id, epoch)
+
+
+def bucket_of(key: int) -> int:
+    return key >> (64 - HIST_BITS)
+
+
+# -- planning ------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class ComponentPlan:
+    tokens: int  # tokens available (one epoch)
+    target: int  # tokens wanted: share * budget
+    rate: float  # target / tokens
+    epochs: int  # whole epochs (every document repeated)
+    cut_bucket: int  # remainder: documents whose bucket < cut_bucket are taken once more
+    remainder_tokens: int  # tokens the remainder actually takes (bucket-exact)
+
+    @property
+    def planned_tokens(self) -> int:
+        return self.epochs * self.tokens + self.remainder_tokens
+
+
+@dataclasses.dataclass(frozen=True)
+class SamplingPlan:
+    budget: int
+    components: dict[str, ComponentPlan]
+    repeats: tuple[str, ...]  # components that repeat documents (rate > 1)
+
+    def copies(self, component: str, key: int) -> int:
+        """How many times the document with selection key ``key`` appears in the output."""
+        plan = self.components.get(component)
+        if plan is None:
+            return 0
+        return plan.epochs + (1 if bucket_of(key) < plan.cut_bucket else 0)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def token_histogram(items: Iterable[tuple[int, int]]) -> np.ndarray:
+    """Tokens per bucket from ``(selection_key, n_tokens)`` pairs (one component)."""
+    hist = np.zeros(HIST_SIZE, dtype=np.int64)
+    for key, n in items:
+        hist[bucket_of(key)] += n
+    return hist
+
+
+def _cut(hist: np.ndarray, target: int) -> tuple[int, int]:
+    """Smallest bucket prefix whose tokens are closest to ``target`` (ties: fewer buckets)."""
+    if target <= 0:
+        return 0, 0
+    cum = np.cumsum(hist)
+    i = int(np.searchsorted(cum, target, side="left"))  # first prefix reaching the target
+    if i >= len(cum):
+        return HIST_SIZE, int(cum[-1])
+    over = int(cum[i]) - target
+    under = target - (int(cum[i - 1]) if i > 0 else 0)
+    if under < over:
+        return i, (int(cum[i - 1]) if i > 0 else 0)
+    return i + 1, int(cum[i])
+
+
+def plan_sampling(
+    histograms: Mapping[str, np.ndarray],
+    shares: Mapping[str, float],
+    *,
+    total_tokens: int | None = None,
+) -> SamplingPlan:
+    """Rates, epochs and remainder cuts that make the output match ``shares``.
+
+    ``histograms`` maps each component to its per-bucket token counts. Components with share 0
+    are dropped. Without ``total_tokens`` the budget is the largest that repeats nothing.
+    """
+    totals = {c: int(h.sum()) for c, h in histograms.items()}
+    active = {c: s for c, s in shares.items() if s > 0}
+    empty = sorted(c for c in active if totals.get(c, 0) == 0)
+    if empty:
+        raise ValueError(
+            f"components {empty} have a share in the mixture but no tokens in the corpus; "
+            "give them share 0 in a custom mixture or add data"
+        )
+    if total_tokens is None:
+        budget = min(math.floor(totals[c] / s) for c, s in active.items())
+    else:
+        budget = int(total_tokens)
+    components = {}
+    for c, s in sorted(active.items()):
+        target = round(s * budget)
+        rate = target / totals[c]
+        epochs = int(target // totals[c])
+        cut, rem = _cut(histograms[c], target - epochs * totals[c])
+        components[c] = ComponentPlan(
+            tokens=totals[c], target=target, rate=rate, epochs=epochs, cut_bucket=cut,
+            remainder_tokens=rem,
+        )
+    repeats = tuple(c for c, p in components.items() if p.rate > 1.0)
+    return SamplingPlan(budget=budget, components=components, repeats=repeats)
+
+
+# -- packing -------------------------------------------------------------------------------------
+
+
+def pack(
+    docs: Sequence[np.ndarray], *, seq_len: int, eod_id: int
+) -> tuple[np.ndarray, int]:
+    """Join documents with ``[eod]`` and cut into rows of exactly ``seq_len`` tokens.
+
+    Returns ``(examples[int32, (n, seq_len)], dropped_tokens)``: only the final partial row is
+    dropped. Array work only (one concatenate, one reshape): tens of millions of tokens/s.
+    """
+    if seq_len <= 0:
+        raise ValueError("seq_len must be positive")
+    if not docs:
+        return np.zeros((0, seq_len), dtype=TOKEN_DTYPE), 0
+    lengths = np.fromiter((len(d) for d in docs), dtype=np.int64, count=len(docs))
+    ends = np.cumsum(lengths + 1)  # position after each document's [eod]
+    flat = np.empty(int(ends[-1]), dtype=TOKEN_DTYPE)
+    flat[ends - 1] = eod_id
+    starts = ends - 1 - lengths
+    for d, s, n in zip(docs, starts, lengths):
+        flat[s : s + n] = d
+    n_rows = len(flat) // seq_len
+    kept = n_rows * seq_len
+    return flat[:kept].reshape(n_rows, seq_len), int(len(flat) - kept)
+
+
+def split_at_eod(examples: np.ndarray, eod_id: int) -> list[np.ndarray]:
+    """Inverse of ``pack`` up to the dropped tail: the documents in order (the last may be cut)."""
+    flat = examples.reshape(-1)
+    pieces = np.split(flat, np.flatnonzero(flat == eod_id) + 1)
+    whole = [p[:-1] for p in pieces[:-1]]  # each ends with its [eod]
+    return whole + ([pieces[-1]] if len(pieces[-1]) else [])

@@ -1,0 +1,146 @@
+"""The pack Beam job end to end: corpus folder -> small vocabulary -> shards + manifest."""
+
+import glob
+import os
+import sysconfig
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+
+import tokenizer
+from palmkit.cli import main as cli
+from palmkit.manifest import Manifest, ManifestError
+from pipelines import packing
+from tests.corpus_fixture import write_corpus
+from tokenizer.train import TrainConfig
+from tokenizer.train import main as train_vocab
+
+SEQ_LEN = 64
+
+
+def _stdlib_paragraphs(n: int, pattern: str) -> list[str]:
+    """Real text: paragraphs of the Python standard library's own sources."""
+    out = []
+    for path in sorted(glob.glob(os.path.join(sysconfig.get_paths()["stdlib"], pattern))):
+        with open(path, encoding="utf-8", errors="replace") as f:
+            out += [p for p in f.read().split("\n\n") if 20 < len(p) < 600]
+        if len(out) >= n:
+            break
+    return out[:n]
+
+
+@pytest.fixture(scope="module")
+def corpus_and_vocab(tmp_path_factory):
+    root = tmp_path_factory.mktemp("pack")
+    paragraphs = _stdlib_paragraphs(2400, "[a-m]*.py")
+    docs = {
+        "web": [("en", p) for p in paragraphs[0:1200]],
+        "code": [(None, p) for p in paragraphs[1200:2000]],
+        "books": [("en", p) for p in paragraphs[2000:2400]],
+    }
+    mix = root / "mix.yaml"
+    mix.write_text("name: three\ncomponents:\n  web: {share: 0.6}\n  code: {share: 0.3}\n"
+                   "  books: {share: 0.1}\n")
+    corpus = write_corpus(root / "corpus", docs, mixture=str(mix), files_per_component=2)
+    prefix = str(root / "vocab")
+    train_vocab(TrainConfig(corpus=corpus, output=prefix, vocab_size=800, model_type="bpe",
+                            digits="ascii", skip_size_check=True, num_threads=1))
+    return corpus, prefix + ".model"
+
+
+def _pack(corpus, vocab, out, *extra):
+    args = ["pack", "--corpus", corpus, "--vocab", vocab, "--output", str(out),
+            "--seq-len", str(SEQ_LEN), "--num-shards", "3", "--seed", "7", *extra]
+    assert cli(args) == 0
+    return Manifest.read(str(out), stage="pack")
+
+
+def _bytes(folder):
+    return {os.path.basename(p): open(p, "rb").read() for p in sorted(glob.glob(f"{folder}/*"))}
+
+
+def test_pack_writes_exact_rows_and_a_manifest_that_matches(corpus_and_vocab, tmp_path):
+    corpus, vocab = corpus_and_vocab
+    m = _pack(corpus, vocab, tmp_path / "a")
+    m.verify_files(str(tmp_path / "a"))
+    vocab_obj = tokenizer.load(vocab)
+    assert m.extra["seq_len"] == SEQ_LEN and m.extra["eod_id"] == vocab_obj.eod_id
+    assert m.extra["vocab_sha256"] == vocab_obj.sha256
+    assert m.extra["vocab_size"] == vocab_obj.vocab_size
+    rows = 0
+    for i, n in enumerate(m.extra["examples_per_shard"]):
+        table = pq.read_table(tmp_path / "a" / f"shard-{i:05d}-of-00003.parquet")
+        tokens = np.array(table["tokens"].to_pylist(), dtype=np.int32)
+        assert tokens.shape == (n, SEQ_LEN)  # exactly seq_len, no padding rows
+        assert vocab_obj.pad_id not in tokens  # no padding anywhere
+        rows += n
+    assert m.counts["tokens_packed"] == rows * SEQ_LEN
+    # Default budget repeats nothing; the limiting component is taken whole.
+    comps = m.counts["components"]
+    assert m.extra["repeats"] == []
+    assert max(info["rate"] for info in comps.values()) == pytest.approx(1.0, abs=1e-3)
+    for c, info in comps.items():
+        assert abs(info["actual_share"] - info["target_share"]) < 0.005, (c, info)
+
+
+def test_shards_decode_back_to_the_sampled_documents_in_order(corpus_and_vocab, tmp_path):
+    corpus, vocab = corpus_and_vocab
+    m = _pack(corpus, vocab, tmp_path / "a")
+    vocab_obj = tokenizer.load(vocab)
+    plan = m.extra["sampling_plan"]
+    texts = {}
+    for path in sorted(glob.glob(f"{corpus}/clean/*/*.parquet")):
+        t = pq.read_table(path)
+        for c, i, x in zip(t["component"].to_pylist(), t["id"].to_pylist(), t["text"].to_pylist()):
+            texts[i] = (c, x)
+    # Expected order, from the pure functions alone.
+    shards = {s: [] for s in range(3)}
+    for doc_id, (c, text) in texts.items():
+        p = plan[c]
+        key = packing.selection_key(7, doc_id)
+        copies = p["epochs"] + (packing.bucket_of(key) < p["cut_bucket"])
+        for epoch in range(copies):
+            k = packing.order_key(7, doc_id, epoch)
+            shards[k % 3].append(((k, c, doc_id, epoch), text))
+    dropped = 0
+    for s in range(3):
+        expected = [text for _, text in sorted(shards[s])]
+        table = pq.read_table(tmp_path / "a" / f"shard-{s:05d}-of-00003.parquet")
+        ex = np.array(table["tokens"].to_pylist(), dtype=np.int32).reshape(-1, SEQ_LEN)
+        docs = packing.split_at_eod(ex, vocab_obj.eod_id)
+        decoded = [vocab_obj.decode(d.tolist()) for d in docs]
+        whole = int((ex == vocab_obj.eod_id).sum())
+        assert decoded[:whole] == expected[:whole]
+        if len(decoded) > whole:  # the row boundary cut the next document: a prefix of it
+            assert expected[whole].startswith(decoded[whole][:-1] if decoded[whole] else "")
+        stream = sum(len(vocab_obj.encode(t)) + 1 for t in expected)
+        dropped += stream - ex.size
+    assert dropped == m.counts["dropped_tokens"]
+
+
+def test_two_runs_and_two_workers_give_identical_bytes(corpus_and_vocab, tmp_path):
+    corpus, vocab = corpus_and_vocab
+    _pack(corpus, vocab, tmp_path / "a")
+    _pack(corpus, vocab, tmp_path / "b")
+    _pack(corpus, vocab, tmp_path / "c", "--direct_num_workers=2",
+          "--direct_running_mode=multi_processing")
+    a = _bytes(tmp_path / "a")
+    assert a == _bytes(tmp_path / "b")
+    assert a == _bytes(tmp_path / "c")
+
+
+def test_explicit_budget_repeats_epochs_and_warns(corpus_and_vocab, tmp_path, caplog):
+    corpus, vocab = corpus_and_vocab
+    base = _pack(corpus, vocab, tmp_path / "a")
+    m = _pack(corpus, vocab, tmp_path / "b", "--total-tokens", str(3 * base.counts["budget"]))
+    comps = m.counts["components"]
+    assert comps["web"]["epochs"] == 3 and set(m.extra["repeats"]) == {"web", "code", "books"}
+    for c, info in comps.items():
+        assert abs(info["actual_share"] - info["target_share"]) < 0.005
+
+
+def test_pack_refuses_a_folder_that_is_not_a_corpus(corpus_and_vocab, tmp_path):
+    _, vocab = corpus_and_vocab
+    with pytest.raises(ManifestError, match="not a finished palmkit stage output"):
+        cli(["pack", "--corpus", str(tmp_path), "--vocab", vocab, "--output", str(tmp_path / "o")])

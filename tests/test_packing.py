@@ -1,0 +1,128 @@
+"""Pure packing/sampling functions: hand-computed answers on tiny inputs, and properties."""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pipelines import packing
+
+EOD = 0
+
+
+def arr(*xs):
+    return np.array(xs, dtype=np.int32)
+
+
+def test_pack_hand_computed():
+    # docs [1 2 3] [4] [5 6 7 8] [9 9] + eods = 14 tokens -> 3 rows of 4, 2 dropped.
+    ex, dropped = packing.pack([arr(1, 2, 3), arr(4), arr(5, 6, 7, 8), arr(9, 9)], seq_len=4, eod_id=EOD)
+    assert ex.dtype == np.int32
+    assert ex.tolist() == [[1, 2, 3, 0], [4, 0, 5, 6], [7, 8, 0, 9]]
+    assert dropped == 2  # the tail "9 [eod]"
+
+
+def test_pack_exact_fit_drops_nothing():
+    ex, dropped = packing.pack([arr(1, 2), arr(3)], seq_len=5, eod_id=EOD)
+    assert ex.tolist() == [[1, 2, 0, 3, 0]] and dropped == 0
+
+
+def test_pack_document_longer_than_row_is_split_across_rows():
+    ex, dropped = packing.pack([arr(*range(1, 8))], seq_len=3, eod_id=EOD)
+    assert ex.tolist() == [[1, 2, 3], [4, 5, 6]]
+    assert dropped == 2  # "7 [eod]"
+
+
+def test_pack_empty_and_too_short():
+    ex, dropped = packing.pack([], seq_len=4, eod_id=EOD)
+    assert ex.shape == (0, 4) and dropped == 0
+    ex, dropped = packing.pack([arr(1)], seq_len=4, eod_id=EOD)
+    assert ex.shape == (0, 4) and dropped == 2
+
+
+docs_strategy = st.lists(
+    st.lists(st.integers(1, 255_999), min_size=1, max_size=40).map(lambda x: np.array(x, np.int32)),
+    min_size=0, max_size=30,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(docs=docs_strategy, seq_len=st.integers(1, 64))
+def test_split_at_eod_gives_back_documents_in_order(docs, seq_len):
+    ex, dropped = packing.pack(docs, seq_len=seq_len, eod_id=EOD)
+    assert ex.shape[1] == seq_len  # no padding: every row is full
+    total = sum(len(d) + 1 for d in docs)
+    assert ex.size + dropped == total and dropped < seq_len
+    got = packing.split_at_eod(ex, EOD)
+    stream = np.concatenate([np.append(d, EOD) for d in docs]) if docs else np.zeros(0, np.int32)
+    expected = packing.split_at_eod(stream[: ex.size], EOD)
+    assert [g.tolist() for g in got] == [e.tolist() for e in expected]
+    # All whole documents that fit come back exactly, in order.
+    n_whole = int((stream[: ex.size] == EOD).sum())
+    assert [g.tolist() for g in got[:n_whole]] == [d.tolist() for d in docs[:n_whole]]
+
+
+def _histograms(sizes_by_component, seed=0):
+    hists, keys = {}, {}
+    for c, sizes in sizes_by_component.items():
+        ks = [packing.selection_key(seed, f"{c}-{i}") for i in range(len(sizes))]
+        keys[c] = list(zip(ks, sizes))
+        hists[c] = packing.token_histogram(keys[c])
+    return hists, keys
+
+
+def _sampled(plan, keys):
+    return {c: sum(n * plan.copies(c, k) for k, n in kn) for c, kn in keys.items()}
+
+
+def test_default_budget_repeats_nothing_and_hits_shares():
+    rng = np.random.default_rng(0)
+    sizes = {c: rng.integers(50, 2000, size=n).tolist()
+             for c, n in {"web": 3000, "code": 800, "books": 100}.items()}
+    shares = {"web": 0.6, "code": 0.3, "books": 0.1}
+    hists, keys = _histograms(sizes)
+    plan = packing.plan_sampling(hists, shares)
+    totals = {c: sum(s) for c, s in sizes.items()}
+    assert plan.budget == min(math.floor(totals[c] / shares[c]) for c in shares)
+    assert plan.repeats == ()
+    assert all(p.rate <= 1.0 and p.epochs <= 1 for p in plan.components.values())
+    got = _sampled(plan, keys)
+    assert got == {c: plan.components[c].planned_tokens for c in shares}
+    total = sum(got.values())
+    for c, s in shares.items():
+        assert abs(got[c] / total - s) < 0.005, (c, got[c] / total)
+
+
+def test_explicit_budget_repeats_whole_epochs_plus_remainder():
+    hists, keys = _histograms({"a": [100] * 50, "b": [10] * 1000})
+    plan = packing.plan_sampling(hists, {"a": 0.5, "b": 0.5}, total_tokens=40_000)
+    pa_, pb = plan.components["a"], plan.components["b"]
+    assert (pa_.tokens, pa_.epochs) == (5000, 4) and pa_.rate == 4.0
+    assert (pb.tokens, pb.epochs) == (10_000, 2) and pb.rate == 2.0
+    assert set(plan.repeats) == {"a", "b"}
+    got = _sampled(plan, keys)
+    assert got == {"a": 20_000, "b": 20_000}
+
+    plan = packing.plan_sampling(hists, {"a": 0.5, "b": 0.5}, total_tokens=15_000)
+    got = _sampled(plan, keys)
+    assert plan.components["a"].epochs == 1 and abs(got["a"] - 7500) <= 100
+    assert plan.components["b"].epochs == 0 and abs(got["b"] - 7500) <= 10
+
+
+def test_share_zero_component_is_dropped_and_missing_data_is_an_error():
+    hists, _ = _histograms({"a": [5] * 10, "b": [5] * 10})
+    plan = packing.plan_sampling(hists, {"a": 1.0, "b": 0.0})
+    assert set(plan.components) == {"a"} and plan.copies("b", 123) == 0
+    with pytest.raises(ValueError, match="no tokens"):
+        packing.plan_sampling({"a": hists["a"]}, {"a": 0.5, "c": 0.5})
+
+
+def test_keys_are_deterministic_and_seed_dependent():
+    assert packing.order_key(1, "doc", 0) == packing.order_key(1, "doc", 0)
+    assert packing.order_key(1, "doc", 0) != packing.order_key(2, "doc", 0)
+    assert packing.order_key(1, "doc", 0) != packing.order_key(1, "doc", 1)
+    assert packing.selection_key(1, "doc") != packing.order_key(1, "doc", 0)
+    buckets = [packing.bucket_of(packing.selection_key(0, str(i))) for i in range(20000)]
+    assert 0.45 < np.mean(np.array(buckets) < packing.HIST_SIZE // 2) < 0.55  # uniform-ish

@@ -1,0 +1,3 @@
+class OutCallback:
+    def __call__(self, s: str) -> None:
+        ...

@@ -1,0 +1,360 @@
+"""Web quality: a curated-vs-web fastText classifier, then score-proportional sampling.
+
+PaLM and GLaM score every webpage with a classifier trained to recognise known high-quality
+collections and *sample* pages in proportion to the score instead of cutting at a threshold
+(PaLM, section 3). Neither paper publishes its sampling rule; GPT-3's (its appendix A) is used:
+keep a page iff ``pareto(alpha) > 1 - score``, alpha = 9 by default. For a Lomax(alpha) draw
+``P(keep) = (2 - score) ** -alpha``: at alpha 9 a page scoring 1.0 is always kept, 0.9 is kept
+42% of the time, 0.5 2.6%, 0.0 0.2% (``expected_keep_fraction``). Each page draws from its own
+``numpy.random.Generator`` seeded by ``hash(seed, id)``, so the choice is the same on any runner.
+
+Classifier
+----------
+* **Labels.** ``curated``: documents of the mixture's ``quality_reference`` components
+  (PaLM: Wikipedia, books, news). ``web``: documents of the components being sampled
+  (``cleaning.quality_sampling``). A user model (``quality_model``) must use these two labels.
+* **Features.** fastText supervised on words and word bigrams of the lowercased text, whitespace
+  runs as one space, first ``max_chars`` (default 4,000, ~700 words) characters: cost is linear in
+  length, and a page's first 4 KB show its register as well as the rest.
+* **Training set.** Per class, the ``train_docs_per_class`` (default 10,000) documents with the
+  smallest ``hash(seed, id)``: a uniform sample whose choice does not depend on bundling.
+  ``beam.combiners.Top.SmallestPerKey`` holds at most that many feature strings per class per
+  worker (10,000 x 4 KB = 40 MB). 10% of it (by another bit of the hash) is held out and the
+  held-out accuracy goes into the stats.
+* **Determinism.** Examples are written sorted by their hash (classes interleaved) and fastText
+  trains with ``thread=1`` and a fixed ``seed`` in a fresh interpreter (see
+  ``_train_in_fresh_process`` for why): runs give byte-identical models (tested). It runs once
+  per job; see docs/benchmarks.md for its time on 2 x 10,000 documents.
+* **Size.** dim 16 and 2^18 hash buckets keep the model at 17 MB plus 64 bytes per distinct
+  word: 62 MB when trained on 18,000 documents of technical text (docs/benchmarks.md), broadcast
+  to workers as a side input. fastText's defaults (dim 100, 2M buckets) would make it 800 MB+.
+
+Stats (``quality``): classifier source, training set sizes, held-out accuracy, and documents,
+kept documents and kept fraction per score decile next to the fraction the rule predicts.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from typing import Iterable
+
+import apache_beam as beam
+import numpy as np
+from apache_beam.metrics import Metrics
+
+from mixtures import Mixture
+from palmkit.records import Document, Reason, Reject
+from pipelines.clean import _UNSET, StageOutput, counter_name, doc_hash, option
+
+STAGE = "quality"
+CURATED, WEB = "curated", "web"
+DEFAULT_ALPHA = 9.0
+DEFAULT_MAX_CHARS = 4000
+DEFAULT_TRAIN_DOCS = 10_000
+HELDOUT_PER_MILLE = 100
+_WHITESPACE = re.compile(r"\s+")
+TRAIN_ARGS = dict(dim=16, bucket=1 << 18, wordNgrams=2, lr=0.1, minCount=1,
+                  loss="softmax", thread=1, verbose=0)
+MIN_TOKEN_UPDATES = 10_000_000  # epochs are raised until training sees this many tokens
+MIN_EPOCHS, MAX_EPOCHS = 5, 100
+
+_MODELS: dict[str, object] = {}
+
+
+def quality_features(text: str, max_chars: int = DEFAULT_MAX_CHARS) -> str:
+    """The classifier's input: lowercased, one line, at most ``max_chars`` characters."""
+    return _WHITESPACE.sub(" ", text[: max_chars * 2].lower()).strip()[:max_chars]
+
+
+def class_of(component: str, mixture: Mixture) -> str | None:
+    """``curated`` for reference components, ``web`` for sampled ones, else None."""
+    if component in mixture.quality_reference:
+        return CURATED
+    if mixture.component(component).cleaning.quality_sampling:
+        return WEB
+    return None
+
+
+def expected_keep_fraction(score: float, alpha: float = DEFAULT_ALPHA) -> float:
+    """P(pareto(alpha) > 1 - score) = (2 - score) ** -alpha for numpy's (Lomax) Pareto."""
+    return float((2.0 - score) ** -alpha)
+
+
+def pareto_keep(score: float, *, seed: int, doc_id: str, alpha: float = DEFAULT_ALPHA) -> bool:
+    """GPT-3's rule with a per-document generator: same (seed, id, score) -> same answer."""
+    rng = np.random.default_rng(doc_hash(seed, "quality-sample", doc_id))
+    return bool(rng.pareto(alpha) > 1.0 - score)
+
+
+def score_decile(score: float) -> int:
+    return min(int(score * 10), 9)
+
+
+def training_example(doc: Document, *, mixture: Mixture, seed: int,
+                     max_chars: int = DEFAULT_MAX_CHARS):
+    """(class, (hash, id, features)) for a document that can train the classifier, else None."""
+    label = class_of(doc.component, mixture)
+    if label is None:
+        return None
+    return label, (doc_hash(seed, "quality-train", doc.id), doc.id, quality_features(doc.text, max_chars))
+
+
+def train_classifier(samples: Iterable[tuple[str, list]], *, seed: int,
+                     train_args: dict | None = None) -> tuple[bytes | None, dict]:
+    """Train fastText on [(class, [(hash, id, features)])]; (model bytes, stats info).
+
+    No web examples: nothing will be scored, no model (None). Web but no curated examples: an
+    error, since every page would otherwise be judged by an untrained model.
+    """
+    by_class = {label: list(examples) for label, examples in samples}
+    sizes = {label: len(by_class.get(label, [])) for label in (CURATED, WEB)}
+    if sizes[WEB] == 0:
+        return None, {"source": "none (no documents to score)", "train_docs": sizes}
+    if sizes[CURATED] == 0:
+        raise ValueError(
+            "quality sampling: no curated documents to train the classifier; the mixture's "
+            "quality_reference components have no documents in this run. Add sources for them "
+            "or pass quality_model=PATH."
+        )
+    rows = sorted((h, i, label, f) for label, ex in by_class.items() for h, i, f in ex)
+    heldout = [r for r in rows if (r[0] >> 20) % 1000 < HELDOUT_PER_MILLE]
+    train = [r for r in rows if (r[0] >> 20) % 1000 >= HELDOUT_PER_MILLE] or rows
+    args = dict(TRAIN_ARGS, seed=seed % (1 << 31), epoch=epochs_for(train))
+    args.update(train_args or {})
+    data = _train_in_fresh_process([(label, feat) for _, _, label, feat in train], args)
+    model = model_from_bytes(data)
+    correct = sum((_predict_curated(model, feat) >= 0.5) == (label == CURATED)
+                  for _, _, label, feat in heldout)
+    info = {
+        "source": "trained",
+        "train_docs": {lab: sum(r[2] == lab for r in train) for lab in (CURATED, WEB)},
+        "heldout_docs": len(heldout),
+        "heldout_accuracy": round(correct / len(heldout), 4) if heldout else None,
+        "model_bytes": len(data),
+        "model_blake2b": hashlib.blake2b(data, digest_size=16).hexdigest(),
+        "train_args": {k: v for k, v in args.items() if k != "verbose"},
+    }
+    return data, info
+
+
+# fastText is trained in a fresh interpreter: measured with fasttext-numpy2 0.10.4, the first
+# training in a process is reproducible byte for byte, but later trainings in the same process
+# on identical input gave 16 different models in 30 (2 ended in "Encountered NaN"), which
+# points at memory the C++ code reads before writing. A new process costs ~0.3 s, once per job.
+_TRAIN_SCRIPT = """
+import json, sys
+import fasttext
+model = fasttext.train_supervised(input="train.txt", **json.loads(sys.argv[1]))
+model.save_model("model.bin")
+"""
+
+
+def epochs_for(rows: list) -> int:
+    """fastText's default 5 epochs, more for small training sets (at most 100).
+
+    Measured on data/sample (258 training documents, ~100k tokens): 10 epochs (1M token
+    updates) left every web page at a score of 0.50 and 61% held-out accuracy, i.e. the model
+    had not moved from its start; 50 epochs (5M updates) gave 100% held-out accuracy and scores
+    spread from 0.02 to 0.4. We ask for 10M updates (a few seconds on one thread); a PaLM-scale
+    sample (2 x 10,000 pages of ~700 words, 14M tokens) gets the default 5.
+    """
+    tokens = sum(row[-1].count(" ") + 1 for row in rows)
+    return max(MIN_EPOCHS, min(MAX_EPOCHS, -(-MIN_TOKEN_UPDATES // max(tokens, 1))))
+
+
+def _train_in_fresh_process(rows: list[tuple[str, str]], args: dict) -> bytes:
+    with tempfile.TemporaryDirectory() as tmp:
+        with open(os.path.join(tmp, "train.txt"), "w", encoding="utf-8") as f:
+            f.writelines(f"__label__{label} {feat}\n" for label, feat in rows)
+        done = subprocess.run(
+            [sys.executable, "-c", _TRAIN_SCRIPT, json.dumps(args, sort_keys=True)],
+            cwd=tmp, env=dict(os.environ, PYTHONHASHSEED="0"), capture_output=True, text=True,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"fastText quality training failed: {done.stderr.strip()[-2000:]}")
+        with open(os.path.join(tmp, "model.bin"), "rb") as f:
+            return f.read()
+
+
+def _predict_curated(model, features: str) -> float:
+    labels, probs = model.predict(features, k=2)
+    for label, p in zip(labels, probs):
+        if label == f"__label__{CURATED}":
+            return float(min(max(p, 0.0), 1.0))
+    return 0.0
+
+
+def model_from_bytes(data: bytes):
+    """Load a model sent as bytes (side input) once per process, keyed by its digest."""
+    key = hashlib.blake2b(data, digest_size=16).hexdigest()
+    if key not in _MODELS:
+        import fasttext
+
+        fd, path = tempfile.mkstemp(suffix=".bin")
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        _MODELS[key] = fasttext.load_model(path)
+        os.unlink(path)
+    return _MODELS[key]
+
+
+def model_from_path(path: str):
+    path = os.path.abspath(path)
+    if path not in _MODELS:
+        import fasttext
+
+        _MODELS[path] = fasttext.load_model(path)
+    return _MODELS[path]
+
+
+def quality_score(model, text: str, max_chars: int = DEFAULT_MAX_CHARS) -> float:
+    """Probability that ``text`` is curated text, in [0, 1]."""
+    return _predict_curated(model, quality_features(text, max_chars))
+
+
+def sample_document(doc: Document, model, *, seed: int, alpha: float = DEFAULT_ALPHA,
+                    max_chars: int = DEFAULT_MAX_CHARS) -> tuple[Document, bool]:
+    """The document with ``quality_score`` set, and whether sampling keeps it."""
+    score = quality_score(model, doc.text, max_chars)
+    scored = dataclasses.replace(doc, quality_score=score)
+    return scored, pareto_keep(score, seed=seed, doc_id=doc.id, alpha=alpha)
+
+
+def decile_table(counts: list, alpha: float) -> list[dict]:
+    """[((decile, kept), n)] -> one row per decile with observed and expected kept fraction."""
+    n = {key: c for key, c in counts}
+    rows = []
+    for d in range(10):
+        docs, kept = n.get((d, False), 0) + n.get((d, True), 0), n.get((d, True), 0)
+        rows.append({
+            "scores": f"[{d / 10:.1f}, {(d + 1) / 10:.1f})",
+            "docs": docs,
+            "kept": kept,
+            "kept_fraction": round(kept / docs, 4) if docs else None,
+            "expected_fraction": round(expected_keep_fraction((d + 0.5) / 10, alpha), 4),
+        })
+    return rows
+
+
+def _training_examples(doc: Document, **kw):
+    example = training_example(doc, **kw)
+    return [example] if example else []
+
+
+def _is_sampled(doc: Document, mixture: Mixture) -> bool:
+    return mixture.component(doc.component).cleaning.quality_sampling
+
+
+class _ScoreFn(beam.DoFn):
+    def __init__(self, *, seed: int, alpha: float, max_chars: int, model_path: str | None):
+        self._seed, self._alpha, self._max_chars = seed, alpha, max_chars
+        self._model_path = model_path
+        self._model = None
+
+    def setup(self):
+        if self._model_path:
+            self._model = model_from_path(self._model_path)
+
+    def process(self, doc: Document, model_bytes: bytes | None = None):
+        model = self._model or model_from_bytes(model_bytes)
+        scored, keep = sample_document(
+            doc, model, seed=self._seed, alpha=self._alpha, max_chars=self._max_chars
+        )
+        yield beam.pvalue.TaggedOutput("deciles", (score_decile(scored.quality_score), keep))
+        if keep:
+            yield scored
+            return
+        Metrics.counter(STAGE, counter_name(doc.component, Reason.QUALITY)).inc()
+        detail = (f"quality score {scored.quality_score:.3f} not drawn by pareto({self._alpha:g}) "
+                  f"sampling (keep probability {expected_keep_fraction(scored.quality_score, self._alpha):.3f})")
+        yield beam.pvalue.TaggedOutput("rejects", Reject.of(scored, Reason.QUALITY, detail))
+
+
+def _stats(counts: list, info: dict, *, alpha: float, seed: int) -> tuple[str, dict]:
+    deciles = decile_table(counts, alpha)
+    docs, kept = sum(r["docs"] for r in deciles), sum(r["kept"] for r in deciles)
+    return STAGE, {
+        "classifier": info, "alpha": alpha, "seed": seed, "scored_docs": docs, "kept_docs": kept,
+        "kept_fraction": round(kept / docs, 4) if docs else None, "deciles": deciles,
+    }
+
+
+class QualitySampling(beam.PTransform):
+    """Score documents of ``quality_sampling`` components and keep them by Pareto sampling.
+
+    Other components pass through untouched. Without ``quality_model`` the classifier is trained
+    in the pipeline on this run's reference and web documents (see the module docstring).
+    Built by the corpus job as ``QualitySampling(config, mixture)``; reads ``config.seed``,
+    ``config.quality_model``, ``config.quality_alpha`` and ``config.quality_train_docs``
+    (defaults 0, None, 9, 10,000); keywords override them.
+    """
+
+    def __init__(self, config=None, mixture: Mixture | None = None, *, seed=_UNSET,
+                 alpha=_UNSET, quality_model=_UNSET, train_docs_per_class=_UNSET,
+                 max_chars: int = DEFAULT_MAX_CHARS, train_args: dict | None = None,
+                 label: str | None = None):
+        super().__init__(label)
+        if mixture is None:
+            raise TypeError("QualitySampling needs the mixture")
+        self._mixture, self._max_chars = mixture, max_chars
+        self._seed = int(option(config, "seed", seed, 0))
+        self._alpha = float(option(config, "quality_alpha", alpha, DEFAULT_ALPHA))
+        self._model_path = option(config, "quality_model", quality_model, None)
+        self._train_docs = int(option(config, "quality_train_docs", train_docs_per_class,
+                                      DEFAULT_TRAIN_DOCS))
+        self._train_args = dict(train_args or {})
+
+    def check_sources(self, components: set[str]) -> None:
+        """Before the pipeline starts: a classifier can be trained (or was supplied)."""
+        sampled = sorted(c for c in components if c in self._mixture.components
+                         and self._mixture.component(c).cleaning.quality_sampling)
+        reference = set(self._mixture.quality_reference) & components
+        if sampled and not self._model_path and not reference:
+            raise ValueError(
+                f"quality sampling of {sampled} needs a classifier: the sources have none of the "
+                f"mixture's curated components {list(self._mixture.quality_reference)} to train "
+                f"one on; add such sources, pass --quality-model PATH, or use a mixture without "
+                f"quality_sampling for {sampled}")
+
+    def _classifier(self, docs):
+        """(model bytes PCollection or None, info PCollection)."""
+        if self._model_path:
+            info = {"source": os.path.abspath(self._model_path)}
+            return None, docs.pipeline | "ClassifierInfo" >> beam.Create([info])
+        trained = (
+            docs
+            | "TrainingExamples" >> beam.FlatMap(
+                _training_examples, mixture=self._mixture, seed=self._seed, max_chars=self._max_chars)
+            | "SampleTraining" >> beam.combiners.Top.SmallestPerKey(self._train_docs)
+            | "CollectTraining" >> beam.combiners.ToList()
+            | "TrainClassifier" >> beam.Map(train_classifier, seed=self._seed,
+                                                 train_args=self._train_args)
+        )
+        model = trained | "ModelBytes" >> beam.Map(lambda t: t[0])
+        return model, trained | "ClassifierStats" >> beam.Map(lambda t: t[1])
+
+    def expand(self, docs):
+        model, info = self._classifier(docs)
+        to_score = docs | "ToScore" >> beam.Filter(_is_sampled, self._mixture)
+        passthrough = docs | "NotSampled" >> beam.Filter(lambda d, m: not _is_sampled(d, m), self._mixture)
+        side = {"model_bytes": beam.pvalue.AsSingleton(model)} if model is not None else {}
+        fn = _ScoreFn(seed=self._seed, alpha=self._alpha, max_chars=self._max_chars,
+                      model_path=self._model_path)
+        scored = to_score | "ScoreAndSample" >> beam.ParDo(fn, **side).with_outputs(
+            "rejects", "deciles", main="kept")
+        kept = (passthrough, scored.kept) | "Kept" >> beam.Flatten()
+        stats = (
+            scored.deciles
+            | "CountDeciles" >> beam.combiners.Count.PerElement()
+            | "DecileList" >> beam.combiners.ToList()
+            | "QualityStats" >> beam.Map(_stats, beam.pvalue.AsSingleton(info),
+                                         alpha=self._alpha, seed=self._seed)
+        )
+        return StageOutput(kept=kept, rejects=scored.rejects, stats=stats)

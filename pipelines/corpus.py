@@ -1,0 +1,386 @@
+"""The corpus job: read -> validate -> cleaning stages -> deterministic Parquet + manifest.
+
+Run it::
+
+    palmkit corpus --sources data/sample/sources.yaml --output out/corpus
+    python -m pipelines.corpus --sources SOURCES.yaml --output OUT [Beam flags]
+
+It writes ``OUT/clean/<component>/part-*.parquet`` (``palmkit.records.DOCUMENT_SCHEMA``),
+``OUT/rejects/part-*.parquet`` (``REJECT_SCHEMA``) and, last, ``OUT/manifest.json`` (stage
+``corpus``: every file's rows/bytes/SHA-256, per component ``read``/``kept``/``rejected``
+by reason, the configuration and library versions). One Beam pipeline; DirectRunner by default,
+any Beam runner through the usual flags (``--runner=DataflowRunner ...``, see docs/dataflow.md).
+
+Graph::
+
+    work items -> Plan (Parquet row groups, TFDS ranges) -> Reshuffle -> Read -> Validate
+      -> stage 1 -> ... -> stage n -> WriteClean       \
+      rejects of read/validate/stages -> WriteRejects  -> Manifest (written last, in-pipeline)
+      counts (read per work item, kept, rejected)      /
+
+Every input record ends in exactly one of clean or rejects; the manifest step checks
+``read == kept + sum(rejected)`` per component and fails the job otherwise. Each outcome is also
+a Beam counter ``corpus/<component>.<read|kept|reason>``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from typing import Any, Iterable, Iterator
+
+import apache_beam as beam
+from apache_beam.metrics import Metrics
+from apache_beam.options.pipeline_options import PipelineOptions, TestOptions
+from apache_beam.runners.runner import PipelineResult, PipelineState
+
+import mixtures
+from palmkit.manifest import MANIFEST_NAME, Manifest, join, library_versions
+from palmkit.records import Document, Reject
+from pipelines import io, readers
+from pipelines.sources import SourceSpec, load_sources
+from pipelines.stage import StageOutput, load_stage, merge_stats
+from pipelines.validate import DEFAULT_MAX_DOC_BYTES, validate
+
+logger = logging.getLogger(__name__)
+
+#: Cleaning stages run by default, as "module:Class" (see pipelines/stage.py), in this order:
+#: cheap per-document filters first; the license filter before exact dedup (else a permissive
+#: file could lose to a byte-identical copy in a GPL repository that is then rejected); near-
+#: dedup on what survives exact dedup; quality sampling last, on de-duplicated web pages. Each
+#: stage acts only on the components whose mixture rules ask for it.
+DEFAULT_STAGES: tuple[str, ...] = (
+    "pipelines.clean.langid:LanguageId",
+    "pipelines.clean.code_filter:CodeFilter",
+    "pipelines.clean.exact_dedup:ExactDedup",
+    "pipelines.clean.near_dedup:NearDedup",
+    "pipelines.clean.quality:QualitySampling",
+)
+
+_STAGE_OPTIONS = ("seed", "langid_model", "langid_threshold", "quality_model", "quality_alpha",
+                  "quality_train_docs", "exact_dedup_normalisation", "exact_dedup_scope",
+                  "allow_unknown_license", "near_dedup_threshold")
+
+REJECTS_TAG = "rejects"
+COUNTS_TAG = "counts"
+VERSIONED = ("apache-beam", "pyarrow", "pyyaml", "tensorflow-datasets", "zstandard")
+
+
+@dataclasses.dataclass(frozen=True)
+class CorpusConfig:
+    sources: str  # the sources YAML file
+    output: str  # local folder or URL (gs://bucket/corpus)
+    mixture: str = "palm"  # built-in name or YAML path (mixtures.get)
+    max_doc_bytes: int = DEFAULT_MAX_DOC_BYTES
+    num_shards: int = 4  # per component (and for rejects); see pipelines/io.py
+    stages: tuple[str, ...] = DEFAULT_STAGES
+    overwrite: bool = False
+    # Stage options (None: the stage's documented default; see each pipelines/clean module).
+    seed: int = 0  # quality-sampling draws and classifier training sample
+    langid_model: str | None = None  # default: bundled lid.176.ftz
+    langid_threshold: float | None = None  # below: language "und" (default 0.5)
+    quality_model: str | None = None  # default: trained on this corpus
+    quality_alpha: float | None = None  # GPT-3's pareto alpha (default 9)
+    quality_train_docs: int | None = None  # per class (default 10,000)
+    exact_dedup_normalisation: str | None = None  # none | strip | nfc_lower (default none)
+    exact_dedup_scope: str | None = None  # corpus | component (default corpus)
+    allow_unknown_license: bool | None = None  # default: reject unknown licenses
+    near_dedup_threshold: float | None = None  # Levenshtein similarity (stage default)
+
+    def to_manifest(self, mixture: mixtures.Mixture) -> dict[str, Any]:
+        """What the manifest records: no output path (moving a corpus must not change it)."""
+        return {
+            "mixture": mixture.name,
+            "max_doc_bytes": self.max_doc_bytes,
+            "num_shards": self.num_shards,
+            "stages": list(self.stages),
+            **{f.name: getattr(self, f.name) for f in dataclasses.fields(self)
+               if f.name in _STAGE_OPTIONS},
+        }
+
+
+# -- per-element functions --------------------------------------------------------------------
+
+
+class ReadWorkItem(beam.DoFn):
+    """Read one work item; count and log it. Emits Documents/Rejects, and on COUNTS_TAG one
+    ``(component, records)`` per item (cheaper than counting per record)."""
+
+    def __init__(self, max_doc_bytes: int):
+        self.max_doc_bytes = max_doc_bytes
+
+    def setup(self):
+        self.items = self.records = 0
+
+    def process(self, item: readers.WorkItem) -> Iterator[Any]:
+        n = bad = 0
+        for out in readers.read(item, max_doc_bytes=self.max_doc_bytes):
+            n += 1
+            bad += isinstance(out, Reject)
+            yield out
+        Metrics.counter("corpus", f"{item.spec.component}.read").inc(n)
+        self.items += 1
+        self.records += n
+        logger.info("corpus: read %s: %d records (%d rejected while reading); this worker: %d items, %d "
+                    "records", item.describe(), n, bad, self.items, self.records)
+        yield beam.pvalue.TaggedOutput(COUNTS_TAG, (item.spec.component, n))
+
+
+def split_valid(record: Document | Reject, *, max_bytes: int) -> Iterator[Any]:
+    """Validate Documents; Rejects (from readers or validation) go to REJECTS_TAG."""
+    out = record if isinstance(record, Reject) else validate(record, max_bytes=max_bytes)
+    if isinstance(out, Reject):
+        yield beam.pvalue.TaggedOutput(REJECTS_TAG, out)
+    else:
+        yield out
+
+
+def shard_key(record: Document | Reject, *, kind: str, num_shards: int) -> tuple:
+    group = record.component if kind == io.CLEAN else io.REJECTS
+    return (group, io.shard_of(record.id, num_shards)), record
+
+
+def write_shard(element: tuple, *, kind: str, output: str, num_shards: int) -> tuple:
+    (group, index), records = element
+    rel = io.shard_path(kind, group, index, num_shards)
+    entry = io.write_shard(output, rel, io.shard_table(kind, records))
+    logger.info("corpus: wrote %s (%d rows, %d bytes)", rel, entry.rows, entry.bytes)
+    return ("file", rel, entry)
+
+
+def kept_outcome(doc: Document) -> tuple:
+    Metrics.counter("corpus", f"{doc.component}.kept").inc()
+    return ("kept", doc.component), (1, doc.nbytes)
+
+
+def reject_outcome(rej: Reject) -> tuple:
+    Metrics.counter("corpus", f"{rej.component}.{rej.reason}").inc()
+    return ("rejected", rej.component, rej.reason), (1, 0)
+
+
+def sum_pairs(pairs: Iterable[tuple[int, int]]) -> tuple[int, int]:
+    n = b = 0
+    for x, y in pairs:
+        n, b = n + x, b + y
+    return n, b
+
+
+def assemble_counts(entries: Iterable[tuple], components: Iterable[str]) -> dict[str, Any]:
+    """Per-component ``{read, kept, kept_bytes, rejected: {reason: n}}`` from count entries;
+    raises if a component's records are not all accounted for."""
+    counts = {c: {"read": 0, "kept": 0, "kept_bytes": 0, "rejected": {}} for c in components}
+    for _, key, value in entries:
+        kind, comp = key[0], key[1]
+        if kind == "read":
+            counts[comp]["read"] += value
+        elif kind == "kept":
+            counts[comp]["kept"] += value[0]
+            counts[comp]["kept_bytes"] += value[1]
+        else:
+            rejected = counts[comp]["rejected"]
+            rejected[key[2]] = rejected.get(key[2], 0) + value[0]
+    for comp, c in counts.items():
+        c["rejected"] = dict(sorted(c["rejected"].items()))
+        if c["read"] != c["kept"] + sum(c["rejected"].values()):
+            raise RuntimeError(f"corpus accounting broken for component {comp}: read "
+                               f"{c['read']} != kept {c['kept']} + rejected {c['rejected']}; "
+                               f"a stage dropped or duplicated records")
+    return counts
+
+
+def build_manifest(entries: list[tuple], *, config: dict, inputs: dict,
+                   components: list[str]) -> Manifest:
+    """The corpus manifest from everything the pipeline reported (order-independent)."""
+    files = {rel: entry for kind, rel, entry in entries if kind == "file"}
+    stats: dict[str, Any] = {}
+    for kind, key, value in entries:
+        if kind == "stats":
+            stats[key] = merge_stats(stats.get(key, {}), value, key=key)
+    counts = assemble_counts([e for e in entries if e[0] == "count"], components)
+    return Manifest(
+        stage="corpus",
+        config=config,
+        outputs=dict(sorted(files.items())),
+        counts=counts,
+        inputs=inputs,
+        extra={"stages": dict(sorted(stats.items()))},
+        versions=library_versions(VERSIONED),
+    )
+
+
+def write_manifest(entries: list[tuple], *, output: str, config: dict, inputs: dict,
+                   components: list[str]) -> str:
+    manifest = build_manifest(entries, config=config, inputs=inputs, components=components)
+    path = join(output, MANIFEST_NAME)
+    io.write_text_atomic(path, manifest.to_json())
+    logger.info("corpus: wrote %s (%d files)", path, len(manifest.outputs))
+    return path
+
+
+# -- composite transforms ---------------------------------------------------------------------
+
+
+class ReadSources(beam.PTransform):
+    """Work items -> Documents and Rejects (main) + per-item read counts (COUNTS_TAG)."""
+
+    def __init__(self, specs: list[SourceSpec], *, max_doc_bytes: int):
+        super().__init__()
+        self.specs, self.max_doc_bytes = specs, max_doc_bytes
+
+    def expand(self, pbegin):
+        return (
+            pbegin
+            | "Inputs" >> beam.Create(readers.initial_items(self.specs))
+            | "Plan" >> beam.FlatMap(readers.plan)
+            | "Spread" >> beam.Reshuffle()
+            | "Read" >> beam.ParDo(ReadWorkItem(self.max_doc_bytes)).with_outputs(
+                COUNTS_TAG, main="records")
+        )
+
+
+class Validate(beam.PTransform):
+    """Documents and Rejects -> valid Documents (main) and all Rejects (REJECTS_TAG)."""
+
+    def __init__(self, max_bytes: int):
+        super().__init__()
+        self.max_bytes = max_bytes
+
+    def expand(self, records):
+        return records | "Check" >> beam.FlatMap(split_valid, max_bytes=self.max_bytes).with_outputs(
+            REJECTS_TAG, main="docs")
+
+
+class RunStages(beam.PTransform):
+    """Chain the cleaning stages; returns a StageOutput whose rejects/stats are flattened."""
+
+    def __init__(self, stages: list[beam.PTransform]):
+        super().__init__()
+        self.stages = stages
+
+    def expand(self, docs):
+        rejects, stats = [], []
+        for i, stage in enumerate(self.stages):
+            out = docs | f"Stage{i}_{type(stage).__name__}" >> stage
+            docs = out.kept
+            rejects.append(out.rejects)
+            if out.stats is not None:
+                stats.append(out.stats)
+        pipeline = docs.pipeline
+        return StageOutput(
+            kept=docs,
+            rejects=_flatten(pipeline, rejects, "Rejects"),
+            stats=_flatten(pipeline, stats, "Stats"),
+        )
+
+
+def _flatten(pipeline, pcolls: list, label: str):
+    if not pcolls:
+        return pipeline | f"No{label}" >> beam.Create([])
+    return tuple(pcolls) | f"Flatten{label}" >> beam.Flatten()
+
+
+class WriteShards(beam.PTransform):
+    """Records -> one deterministic Parquet file per (group, shard), every shard written;
+    emits ``("file", relative_path, FileEntry)``."""
+
+    def __init__(self, *, kind: str, output: str, num_shards: int, groups: list[str]):
+        super().__init__()
+        self.kind, self.output, self.num_shards, self.groups = kind, output, num_shards, groups
+
+    def expand(self, records):
+        empty = [((g, i), None) for g in self.groups for i in range(self.num_shards)]
+        keyed = records | "Key" >> beam.Map(shard_key, kind=self.kind, num_shards=self.num_shards)
+        markers = records.pipeline | "EveryShard" >> beam.Create(empty)
+        return (
+            (keyed, markers)
+            | "Merge" >> beam.Flatten()
+            | "Group" >> beam.GroupByKey()
+            | "Write" >> beam.Map(write_shard, kind=self.kind, output=self.output,
+                                  num_shards=self.num_shards)
+        )
+
+
+class CountOutcomes(beam.PTransform):
+    """(read counts, kept docs, rejects) -> ``("count", key, value)`` entries."""
+
+    def expand(self, pcolls):
+        read_counts, kept, rejects = pcolls
+        read = (read_counts
+                | "ReadTotals" >> beam.CombinePerKey(sum)
+                | "ReadEntry" >> beam.MapTuple(lambda comp, n: ("count", ("read", comp), n)))
+        outcomes = ((kept | "Kept" >> beam.Map(kept_outcome),
+                     rejects | "Rejected" >> beam.Map(reject_outcome))
+                    | "Outcomes" >> beam.Flatten()
+                    | "Totals" >> beam.CombinePerKey(sum_pairs)
+                    | "Entry" >> beam.MapTuple(lambda key, v: ("count", key, v)))
+        return (read, outcomes) | "All" >> beam.Flatten()
+
+
+# -- the job ----------------------------------------------------------------------------------
+
+
+def build(pipeline: beam.Pipeline, *, config: CorpusConfig, specs: list[SourceSpec],
+          mixture: mixtures.Mixture, stages: list[beam.PTransform]) -> None:
+    """Add the whole corpus job to ``pipeline``."""
+    components = sorted({s.component for s in specs})
+    read = pipeline | "ReadSources" >> ReadSources(specs, max_doc_bytes=config.max_doc_bytes)
+    valid = read.records | "Validate" >> Validate(config.max_doc_bytes)
+    cleaned = valid.docs | "Clean" >> RunStages(stages)
+    rejects = (valid[REJECTS_TAG], cleaned.rejects) | "AllRejects" >> beam.Flatten()
+    shards = dict(output=config.output, num_shards=config.num_shards)
+    files_clean = cleaned.kept | "WriteClean" >> WriteShards(kind=io.CLEAN, groups=components,
+                                                             **shards)
+    files_rej = rejects | "WriteRejects" >> WriteShards(kind=io.REJECTS, groups=[io.REJECTS],
+                                                        **shards)
+    counts = (read[COUNTS_TAG], cleaned.kept, rejects) | "Count" >> CountOutcomes()
+    stats = cleaned.stats | "StatsEntry" >> beam.MapTuple(lambda k, v: ("stats", k, v))
+    inputs = {"sources": [s.describe() for s in specs]}
+    _ = (
+        (files_clean, files_rej, counts, stats)
+        | "Report" >> beam.Flatten()
+        | "Gather" >> beam.combiners.ToList()
+        | "WriteManifest" >> beam.Map(write_manifest, output=config.output,
+                                      config=config.to_manifest(mixture), inputs=inputs,
+                                      components=components)
+    )
+
+
+def run_pipeline(config: CorpusConfig, pipeline_args: Iterable[str] = ()) -> PipelineResult:
+    """Check everything that can be checked before starting (mixture vs sources, every input
+    path, stages, output folder), then run the pipeline and wait for it."""
+    mixture = mixtures.get(config.mixture)
+    specs = load_sources(config.sources)
+    mixture.check_components({s.component for s in specs}, what=config.sources)
+    stages = [load_stage(name)(config, mixture) for name in config.stages]
+    for stage in stages:  # optional pre-flight check of a stage (see pipelines/stage.py)
+        if hasattr(stage, "check_sources"):
+            stage.check_sources({s.component for s in specs})
+    io.prepare_output(config.output, overwrite=config.overwrite)
+    logger.info("corpus: %d sources, %d inputs -> %s", len(specs),
+                sum(len(s.inputs) or 1 for s in specs), config.output)
+    pipeline = beam.Pipeline(options=PipelineOptions(list(pipeline_args)))
+    build(pipeline, config=config, specs=specs, mixture=mixture, stages=stages)
+    result = pipeline.run()
+    result.wait_until_finish()
+    return result
+
+
+def main(config: CorpusConfig, pipeline_args: Iterable[str] = ()) -> Manifest | None:
+    """Run the job; return its manifest (None for remote outputs and ``--dry_run``: read a remote
+    manifest with ``Manifest.from_json``)."""
+    pipeline_args = list(pipeline_args)
+    result = run_pipeline(config, pipeline_args)
+    if result.state != PipelineState.DONE:
+        raise RuntimeError(f"corpus pipeline ended in state {result.state}")
+    dry_run = PipelineOptions(pipeline_args).view_as(TestOptions).dry_run
+    if "://" in config.output or dry_run:
+        return None
+    return Manifest.read(config.output, stage="corpus")
+
+
+if __name__ == "__main__":
+    import sys
+
+    from pipelines import corpus_cli
+
+    sys.exit(corpus_cli.main_from_argv(sys.argv[1:]))

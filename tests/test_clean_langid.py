@@ -1,0 +1,135 @@
+"""Language ID: the bundled lid.176.ftz on one sentence in many languages, the per-component
+language rules, long documents and code, and the Beam stage (counters, stats, determinism)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+import mixtures
+from palmkit.records import UNDETERMINED, Reason
+from pipelines.clean import langid
+from tests.clean_stage_helpers import doc, run_stage
+
+PALM = mixtures.get("palm")
+
+# One sentence, translated by hand: "The old library in the town centre opens every morning at
+# nine o'clock, and many students come to read there."
+SENTENCE = {
+    "en": "The old library in the centre of the town opens every morning at nine o'clock, "
+          "and many students come to read there.",
+    "de": "Die alte Bibliothek im Zentrum der Stadt öffnet jeden Morgen um neun Uhr, und viele "
+          "Studenten kommen, um dort zu lesen.",
+    "fr": "La vieille bibliothèque du centre-ville ouvre tous les matins à neuf heures, et de "
+          "nombreux étudiants viennent y lire.",
+    "es": "La antigua biblioteca del centro de la ciudad abre todas las mañanas a las nueve, y "
+          "muchos estudiantes vienen a leer allí.",
+    "it": "La vecchia biblioteca nel centro della città apre ogni mattina alle nove, e molti "
+          "studenti vengono a leggere lì.",
+    "pl": "Stara biblioteka w centrum miasta jest otwierana każdego ranka o dziewiątej i wielu "
+          "studentów przychodzi tam czytać.",
+    "nl": "De oude bibliotheek in het centrum van de stad gaat elke ochtend om negen uur open, "
+          "en veel studenten komen er lezen.",
+    "pt": "A antiga biblioteca no centro da cidade abre todas as manhãs às nove horas, e muitos "
+          "estudantes vêm ler lá.",
+    "ru": "Старая библиотека в центре города открывается каждое утро в девять часов, и многие "
+          "студенты приходят туда читать.",
+    "ja": "町の中心にある古い図書館は毎朝九時に開き、多くの学生がそこへ本を読みに来ます。",
+    "zh": "城市中心的老图书馆每天早上九点开门，许多学生来这里读书。",
+    "sv": "Det gamla biblioteket i stadens centrum öppnar varje morgon klockan nio, och många "
+          "studenter kommer dit för att läsa.",
+}
+FRAGMENTS = ["Hello", "12 34 56", "x = 1", "Tokyo Berlin Madrid", "Name: Anna Schmidt"]
+
+
+@pytest.fixture(scope="module")
+def model():
+    return langid.load_model()
+
+
+def test_bundled_model_is_lid176_with_license_note():
+    assert os.path.getsize(langid.DEFAULT_MODEL) == 938_013
+    note = os.path.join(os.path.dirname(langid.DEFAULT_MODEL), "LICENSE-lid.176.txt")
+    assert "CC-BY-SA-3.0" in open(note, encoding="utf-8").read()
+
+
+@pytest.mark.parametrize("lang", sorted(SENTENCE))
+def test_same_sentence_in_many_languages(model, lang):
+    code, prob = langid.identify_language(model, SENTENCE[lang])
+    assert code == lang
+    assert prob > 0.8
+
+
+def test_model_is_cached_per_path(model):
+    assert langid.load_model(langid.DEFAULT_MODEL) is model
+
+
+@pytest.mark.parametrize("text", FRAGMENTS)
+def test_low_confidence_is_undetermined_not_guessed(model, text):
+    code, prob = langid.identify_language(model, text)
+    assert code == UNDETERMINED and 0 < prob < langid.DEFAULT_THRESHOLD
+    # With no threshold the model would have guessed a language.
+    assert langid.identify_language(model, text, threshold=0.0)[0] != UNDETERMINED
+
+
+def test_empty_text_is_undetermined(model):
+    assert langid.identify_language(model, " \n\t ") == (UNDETERMINED, 0.0)
+
+
+def test_newlines_and_long_documents_use_spread_windows(model):
+    # An English front matter (like a Project Gutenberg header) on a long German text: a prefix
+    # would say English, the three spread windows say German.
+    header = " ".join([SENTENCE["en"]] * 12)
+    body = "\n\n".join([SENTENCE["de"]] * 200)
+    windows = langid.lid_windows(header + "\n" + body)
+    assert len(windows) == 3 and all(0 < len(w) <= 1000 and "\n" not in w for w in windows)
+    assert windows[0].startswith("The old library")
+    assert langid.identify_language(model, header[:3000])[0] == "en"
+    assert langid.identify_language(model, header + "\n" + body)[0] == "de"
+    # Short texts are scored whole, in one window.
+    assert langid.lid_windows("a\nb") == ["a b"]
+
+
+def test_english_only_components_reject_other_languages(model):
+    books, wiki = PALM.component("books"), PALM.component("wikipedia")
+    german = doc("books", SENTENCE["de"], 0)
+    labelled, why = langid.label_document(german, model, component=books, is_code=False)
+    assert labelled.language == "de" and "not in books" in why
+    labelled, why = langid.label_document(doc("books", SENTENCE["en"], 1), model,
+                                          component=books, is_code=False)
+    assert labelled.language == "en" and why is None
+    # Any-language components keep both other languages and und.
+    assert langid.label_document(doc("wikipedia", SENTENCE["de"], 2), model,
+                                 component=wiki, is_code=False)[1] is None
+    assert langid.label_document(doc("wikipedia", "Hello", 3), model,
+                                 component=wiki, is_code=False)[1] is None
+    # und in an English-only component is rejected.
+    labelled, why = langid.label_document(doc("books", "Hello", 4), model,
+                                          component=books, is_code=False)
+    assert labelled.language == UNDETERMINED and why is not None
+
+
+def test_code_components_skip_language_id(model):
+    assert langid.code_components(PALM) == {"code"}
+    labelled, why = langid.label_document(doc("code", "def f():\n    return 1\n", 0), model,
+                                          component=PALM.component("code"), is_code=True)
+    assert (labelled.language, labelled.language_score, why) == ("code", None, None)
+
+
+def test_stage_labels_rejects_counts_and_is_deterministic(tmp_path):
+    docs = [doc("books", SENTENCE[lang], i) for i, lang in enumerate(["en", "de", "fr", "en"])]
+    docs += [doc("wikipedia", SENTENCE[lang], i) for i, lang in enumerate(["ja", "pl"])]
+    docs += [doc("news", "12 34 56", 0), doc("code", "int main() { return 0; }", 0, path="a.c")]
+    stage = langid.LanguageId(mixture=PALM)
+    first = run_stage(stage, docs, tmp_path / "a")
+    kept = {(r["component"], r["language"]) for r in first["kept"]}
+    assert kept == {("books", "en"), ("wikipedia", "ja"), ("wikipedia", "pl"), ("code", "code")}
+    assert sorted((r["component"], r["reason"]) for r in first["rejects"]) == [
+        ("books", Reason.LANGUAGE), ("books", Reason.LANGUAGE), ("news", Reason.LANGUAGE)]
+    assert first["counters"] == {"langid/books.language": 2, "langid/news.language": 1}
+    table = first["stats"]["langid"]["documents_by_language"]
+    assert table["books"] == {"de": 1, "en": 2, "fr": 1} and table["news"] == {UNDETERMINED: 1}
+    second = run_stage(langid.LanguageId(mixture=PALM), docs, tmp_path / "b")
+    assert (second["kept"], second["rejects"], second["stats"]) == (
+        first["kept"], first["rejects"], first["stats"])

@@ -20,7 +20,7 @@ test: setup
 	$(BIN)/python -m pytest -n 2 --dist loadfile -q tests
 
 demo: setup
-	$(BIN)/python -m palmkit.demo_script --output $(DEMO_OUT)
+	$(BIN)/palmkit demo --output $(DEMO_OUT)
 
 # Re-pin every transitive dependency from the current .venv (after changing pyproject.toml).
 lock:

@@ -1,0 +1,219 @@
+"""Reading packed shards: manifest checks, random access by example index, one batch per step.
+
+The pack job writes ``SHARDS/shard-XXXXX-of-YYYYY.parquet`` (one ``tokens`` column of exactly
+``seq_len`` int32 ids, row groups of 1024 rows) in training order, and ``manifest.json``. Global
+example ``i`` is row ``i - offset[s]`` of the shard ``s`` whose cumulative example count first
+exceeds ``i``.
+
+Grain and the determinism guarantee
+-----------------------------------
+``PackedExamples`` is a Grain ``RandomAccessDataSource`` (``__len__`` + ``__getitem__``) over the
+Parquet row groups: any example is read without reading what comes before it. The unit the trainer
+iterates over is the *step*, not the example: ``StepBatches[k]`` is the whole batch of step ``k``,
+built from ``schedules.step_examples(k, ...)``, so its contents are a pure function of ``k``, the
+manifest, the batch schedule and the skip list. That is the guarantee Grain's ``IndexSampler``
+(``shuffle=False``) + ``batch`` gives for a fixed batch size; a *varying* batch size (PaLM's
+512 -> 1024 -> 2048) cannot be expressed as a fixed ``batch`` operation, hence batches-as-records.
+``step_iterator`` wraps ``StepBatches`` in ``grain.MapDataset.source(...)`` and iterates it with
+``to_iter_dataset`` (background threads prefetch the next batches, order unchanged). With several
+data-parallel processes each one reads only its own slice of every global batch
+(``schedules.process_slice``).
+
+Cost: a row group of 1024 x 2048 int32 is 8 MiB decoded; batches are contiguous example ranges, so
+a small LRU cache (4 groups) means every row group is read from disk about once.
+"""
+
+from __future__ import annotations
+
+import bisect
+import collections
+import dataclasses
+import os
+import threading
+from typing import Iterator, Sequence
+
+import numpy as np
+import pyarrow.parquet as pq
+
+from palmkit.manifest import Manifest, ManifestError
+from palmkit.records import TOKEN_DTYPE
+from trainer import schedules
+
+STAGE = "pack"
+
+
+@dataclasses.dataclass(frozen=True)
+class DataSpec:
+    """What the trainer needs from a pack manifest."""
+
+    directory: str
+    seq_len: int
+    vocab_size: int
+    eod_id: int
+    shards: tuple[str, ...]  # file names in training order
+    examples_per_shard: tuple[int, ...]
+
+    @property
+    def num_examples(self) -> int:
+        return sum(self.examples_per_shard)
+
+
+def read_spec(directory: str, *, verify_checksums: bool = True) -> DataSpec:
+    """Read and check ``directory/manifest.json``: stage, dtype, files (sizes + SHA-256)."""
+    manifest = Manifest.read(directory, stage=STAGE)
+    origin = os.path.join(directory, "manifest.json")
+    manifest.require("token_dtype", TOKEN_DTYPE, origin=origin)
+    for key in ("seq_len", "vocab_size", "eod_id", "examples_per_shard"):
+        if key not in manifest.extra:
+            raise ManifestError(f"{origin}: extra.{key} missing; re-run `palmkit pack`")
+    # Cost: SHA-256 runs at ~1 GB/s per core, so 780B tokens (~3 TB of int32 before zstd) take about
+    # an hour per host: `--no-verify-checksums` checks only sizes for such runs.
+    manifest.verify_files(directory, checksums=verify_checksums)
+    shards = tuple(sorted(manifest.outputs))
+    counts = tuple(int(n) for n in manifest.extra["examples_per_shard"])
+    if len(counts) != len(shards) or any(manifest.outputs[s].rows != n for s, n in zip(shards, counts)):
+        raise ManifestError(f"{origin}: examples_per_shard {list(counts)} does not match the "
+                            f"rows of the listed shards")
+    return DataSpec(directory=directory, seq_len=int(manifest.extra["seq_len"]),
+                    vocab_size=int(manifest.extra["vocab_size"]), eod_id=int(manifest.extra["eod_id"]),
+                    shards=shards, examples_per_shard=counts)
+
+
+def check_model_matches(spec: DataSpec, *, seq_len: int, vocab_size: int, eod_id: int | None) -> None:
+    """Clear error when a model config cannot consume these shards.
+
+    A model vocabulary *larger* than the data's is allowed (e.g. 256k rounded for sharding); smaller
+    would index out of the embedding, and a different sequence length or ``[eod]`` id means the
+    shards were packed for another model."""
+    where = os.path.join(spec.directory, "manifest.json")
+    if seq_len != spec.seq_len:
+        raise ManifestError(f"{where}: shards are packed at seq_len={spec.seq_len} but the model "
+                            f"uses seq_len={seq_len}; drop --seq-len or re-pack")
+    if vocab_size < spec.vocab_size:
+        raise ManifestError(f"{where}: vocabulary of {spec.vocab_size} ids but the model embeds "
+                            f"only {vocab_size}; drop --vocab-size or use a larger one")
+    if eod_id is not None and eod_id != spec.eod_id:
+        raise ManifestError(f"{where}: [eod] id is {spec.eod_id} but the model config says {eod_id}")
+
+
+class PackedExamples:
+    """Random access to every packed example: ``len()`` and ``[i] -> int32[seq_len]`` (Grain's
+    ``RandomAccessDataSource`` protocol), plus ``read(start, stop)`` for a contiguous range."""
+
+    def __init__(self, spec: DataSpec, *, cache_groups: int = 4):
+        self.spec = spec
+        self._offsets = np.concatenate([[0], np.cumsum(spec.examples_per_shard)]).astype(np.int64)
+        self._files: dict[int, pq.ParquetFile] = {}
+        self._group_starts: dict[int, list[int]] = {}
+        self._cache: collections.OrderedDict = collections.OrderedDict()
+        self._cache_groups = cache_groups
+        self._lock = threading.Lock()  # Grain may call from several threads
+
+    def __len__(self) -> int:
+        return self.spec.num_examples
+
+    def __getitem__(self, i: int) -> np.ndarray:
+        return self.read(int(i), int(i) + 1)[0]
+
+    def read(self, start: int, stop: int) -> np.ndarray:
+        """Examples ``[start, stop)`` as int32 ``(stop - start, seq_len)``."""
+        if not 0 <= start <= stop <= len(self):
+            raise IndexError(f"examples [{start}, {stop}) outside the {len(self)} in {self.spec.directory}")
+        parts, i = [], start
+        while i < stop:
+            shard = bisect.bisect_right(self._offsets, i) - 1
+            row = i - int(self._offsets[shard])
+            group, first = self._group_of(shard, row)
+            rows = self._group(shard, group)
+            take = min(stop - i, len(rows) - (row - first))
+            parts.append(rows[row - first: row - first + take])
+            i += take
+        out = np.concatenate(parts) if len(parts) != 1 else parts[0].copy()
+        return out
+
+    def _file(self, shard: int) -> pq.ParquetFile:
+        if shard not in self._files:
+            f = pq.ParquetFile(os.path.join(self.spec.directory, self.spec.shards[shard]))
+            meta = f.metadata
+            starts, n = [], 0
+            for g in range(meta.num_row_groups):
+                starts.append(n)
+                n += meta.row_group(g).num_rows
+            self._files[shard], self._group_starts[shard] = f, starts
+        return self._files[shard]
+
+    def _group_of(self, shard: int, row: int) -> tuple[int, int]:
+        with self._lock:
+            self._file(shard)
+            starts = self._group_starts[shard]
+        g = bisect.bisect_right(starts, row) - 1
+        return g, starts[g]
+
+    def _group(self, shard: int, group: int) -> np.ndarray:
+        key = (shard, group)
+        with self._lock:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                return self._cache[key]
+            table = self._file(shard).read_row_group(group, columns=["tokens"])
+        col = table.column("tokens").combine_chunks()
+        rows = col.values.to_numpy().astype(np.int32, copy=False).reshape(-1, self.spec.seq_len)
+        with self._lock:
+            self._cache[key] = rows
+            while len(self._cache) > self._cache_groups:
+                self._cache.popitem(last=False)
+        return rows
+
+
+@dataclasses.dataclass(frozen=True)
+class Batch:
+    step: int
+    tokens: np.ndarray  # this process's slice, int32 (b_local, seq_len)
+    first_example: int  # global index of the batch's first example (all processes)
+    global_size: int
+
+
+class StepBatches:
+    """Random access by step: ``[k] -> Batch`` of step ``k`` (this process's slice only).
+
+    ``allow_repeat`` wraps example indices modulo the dataset (a second epoch); PaLM trains exactly
+    one epoch, so by default running out of data is an error."""
+
+    def __init__(self, examples: PackedExamples, *, schedule: schedules.BatchSchedule,
+                 skips: Sequence[schedules.Skip], first_step: int, last_step: int,
+                 process_index: int = 0, process_count: int = 1, allow_repeat: bool = False):
+        self.examples, self.schedule, self.skips = examples, schedule, tuple(skips)
+        self.first_step, self.last_step = first_step, last_step
+        self.process_index, self.process_count = process_index, process_count
+        self.allow_repeat = allow_repeat
+
+    def __len__(self) -> int:
+        return max(self.last_step - self.first_step + 1, 0)
+
+    def __getitem__(self, i: int) -> Batch:
+        k = self.first_step + int(i)
+        start, stop = schedules.step_examples(k, self.schedule, self.skips)
+        lo, hi = schedules.process_slice(start, stop, index=self.process_index,
+                                         count=self.process_count)
+        return Batch(step=k, tokens=self._read(lo, hi), first_example=start, global_size=stop - start)
+
+    def _read(self, lo: int, hi: int) -> np.ndarray:
+        n = len(self.examples)
+        if hi <= n:
+            return self.examples.read(lo, hi)
+        if not self.allow_repeat:
+            raise IndexError(f"examples [{lo}, {hi}) requested but the shards hold {n} "
+                             f"(one epoch); pack more data, train fewer steps or pass --allow-repeat")
+        idx = np.arange(lo, hi) % n
+        return np.stack([self.examples[int(i)] for i in idx])
+
+
+def step_iterator(batches: StepBatches, *, prefetch: int = 2) -> Iterator[Batch]:
+    """Iterate the steps in order through Grain, ``prefetch`` batches read ahead by threads."""
+    import grain
+
+    ds = grain.MapDataset.source(batches)
+    if prefetch <= 0:
+        return iter(ds)
+    read = grain.ReadOptions(num_threads=1, prefetch_buffer_size=prefetch)
+    return iter(ds.to_iter_dataset(read_options=read))

@@ -21,6 +21,14 @@ import sys
 
 # name -> (module, one-line help). A capability gets a row only when it exists.
 COMMANDS: dict[str, tuple[str, str]] = {
+    "corpus": ("pipelines.corpus_cli", "read, validate and clean sources into a Parquet corpus (Beam)"),
+    "vocab": ("tokenizer.cli", "train, use and check the lossless SentencePiece vocabulary"),
+    "pack": ("pipelines.pack_cli", "Tokenize, sample to the mixture, shuffle and pack shards (Beam)."),
+    "demo": ("palmkit.demo_cli", "The whole flow on the bundled sample: corpus to trained model."),
+    "stats": ("palmkit.stats_cli", "Statistics of a corpus or pack output (table, JSON, HTML)."),
+    "model": ("model_stub.cli", "PaLM model presets: parameter counts, FLOPs per token, memory"),
+    "train": ("trainer.cli", "Train PaLM on packed shards (Adafactor recipe, resumable, spike rollback)."),
+    "aot": ("trainer.aot_cli", "Compile the train step for a TPU v4 topology on CPU: memory, FLOPs, fit."),
 }
 
 

@@ -144,3 +144,26 @@ def test_pack_refuses_a_folder_that_is_not_a_corpus(corpus_and_vocab, tmp_path):
     _, vocab = corpus_and_vocab
     with pytest.raises(ManifestError, match="not a finished palmkit stage output"):
         cli(["pack", "--corpus", str(tmp_path), "--vocab", vocab, "--output", str(tmp_path / "o")])
+
+
+def test_stats_on_pack_and_corpus_outputs(corpus_and_vocab, tmp_path, capsys):
+    import json
+
+    corpus, vocab = corpus_and_vocab
+    m = _pack(corpus, vocab, tmp_path / "a")
+    capsys.readouterr()
+    html = tmp_path / "report.html"
+    assert cli(["stats", str(tmp_path / "a"), "--json", "--html", str(html)]) == 0
+    stats = json.loads(capsys.readouterr().out)
+    assert stats["kind"] == "pack" and stats["examples"] == sum(m.extra["examples_per_shard"])
+    web = stats["components"]["web"]
+    assert web["documents"] == 1200 and web["bytes"] > 0 and web["bytes_per_token"] > 1.0
+    assert web["languages"] == {"en": 1200}
+    assert web["length_percentiles"]["p5"] <= web["length_percentiles"]["p95"]
+    page = html.read_text()
+    assert page.startswith("<!doctype html>") and "<svg" in page and "target vs actual" in page
+    assert "<script" not in page and "http" not in page.split("<pre>")[0].replace(
+        'xmlns="http://www.w3.org/2000/svg"', "")  # self-contained: no external resources
+    assert cli(["stats", corpus]) == 0
+    table = capsys.readouterr().out
+    assert "corpus output" in table and "web" in table and "code" in table

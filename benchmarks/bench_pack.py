@@ -32,22 +32,25 @@ def _texts(corpus: str) -> list[str]:
             for _, _, text in iter_documents(join(corpus, rel))]
 
 
-def _best(fn, runs: int = 3) -> float:
+def _median(fn, runs: int = 5) -> float:
+    """Median seconds of ``runs`` calls after one warm-up call (first-touch page faults and
+    caches otherwise dominate; on a shared 2-core box the median is steadier than the min)."""
+    fn()
     times = []
     for _ in range(runs):
         t = time.perf_counter()
         fn()
         times.append(time.perf_counter() - t)
-    return min(times)
+    return sorted(times)[len(times) // 2]
 
 
 def bench_tokenize(texts: list[str], vocab_path: str) -> dict:
     vocab = tokenizer.load(vocab_path, num_threads=1)
     raw = spm.SentencePieceProcessor(model_file=vocab_path)
     mb = sum(len(t.encode("utf-8")) for t in texts) / 1e6
-    t_raw = _best(lambda: [raw.encode(t) for t in texts])
-    t_wrap = _best(lambda: [vocab.encode(t) for t in texts])
-    t_batch = _best(lambda: vocab.encode_batch(texts))  # num_threads=1: per-core figure
+    t_raw = _median(lambda: [raw.encode(t) for t in texts])
+    t_wrap = _median(lambda: [vocab.encode(t) for t in texts])
+    t_batch = _median(lambda: vocab.encode_batch(texts))  # num_threads=1: per-core figure
     return {"MB": mb, "raw sentencepiece encode (MB/s/core)": mb / t_raw,
             "palmkit encode (MB/s/core)": mb / t_wrap,
             "palmkit encode_batch, 1 thread (MB/s/core)": mb / t_batch,
@@ -56,7 +59,7 @@ def bench_tokenize(texts: list[str], vocab_path: str) -> dict:
 
 def bench_packing(docs: list[np.ndarray], seq_len: int, eod: int) -> dict:
     n = sum(len(d) + 1 for d in docs)
-    t = _best(lambda: packing.pack(docs, seq_len=seq_len, eod_id=eod))
+    t = _median(lambda: packing.pack(docs, seq_len=seq_len, eod_id=eod))
     return {"tokens": n, "packing alone (M tokens/s/core)": n / t / 1e6}
 
 

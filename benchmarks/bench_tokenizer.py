@@ -146,12 +146,15 @@ def report(args) -> None:
               f"{e['peak_rss_gib']:.1f} GiB | {e['loadavg']:.1f} | {bpt} |")
     encodes = {e["model"]: e for e in entries if e["step"] == "encode"}
     print("\n| model | raw 1 thread | wrapper 1 thread | wrapper / raw | raw batch | wrapper batch "
-          "| batch wall (2 threads) |\n|---|---|---|---|---|---|---|")
+          "| batch wall (2 threads) | bytes/token, same text (books / code / web / wikipedia) |"
+          "\n|---|---|---|---|---|---|---|---|")
     for model, e in sorted(encodes.items()):
         m = e["mb_per_s"]
         print(f"| {os.path.basename(model)} | {m['raw_single']} | {m['wrapper_single']} | "
               f"{m['wrapper_vs_raw_single']} | {m['raw_batch']} | {m['wrapper_batch']} | "
-              f"{m['wrapper_batch_wall']} |")
+              f"{m['wrapper_batch_wall']} | "
+              + " / ".join(f"{e['bytes_per_token'][c]:.2f}" for c in ("books", "code", "web", "wikipedia"))
+              + " |")
 
 
 def main(argv=None) -> None:

@@ -16,7 +16,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="parameters by kind, FLOPs per token and memory of a preset",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    info.add_argument("--preset", required=True, choices=_PRESETS)
+    info.add_argument("--preset", required=True, choices=_PRESETS, help="model preset")
     info.add_argument("--vocab-size", type=int, default=None, help="override the preset's vocabulary")
     info.add_argument("--seq-len", type=int, default=None, help="override the preset's sequence length")
     info.add_argument("--json", dest="as_json", action="store_true", help="print JSON")

@@ -23,7 +23,7 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--batch-size", type=int, default=d.batch_size, help="sequences per step")
     p.add_argument("--quality-alpha", type=float, default=d.quality_alpha,
                    help="web quality sampling alpha (GPT-3: 9; the sample is too small for it)")
-    p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--seed", type=int, default=d.seed, help="seed of every stage (sampling, vocabulary, model init)")
 
 
 def run(args: argparse.Namespace, extra: list[str]) -> int:

@@ -1,6 +1,6 @@
 """The lossless vocabulary: special cases, hypothesis properties, plain-SentencePiece compatibility.
 
-One small unigram vocabulary (3,000 pieces) is trained once for this module on ~500 KB of real
+One small vocabulary (3,000 pieces) of each model type is trained once for this module on ~500 KB of real
 text from the machine (stdlib Python, gettext translations, man pages; see tokenizer_data.py).
 """
 
@@ -23,12 +23,13 @@ from tests.tokenizer_data import INLINE, component_docs
 ND_DIGITS = [c for c in map(chr, range(0x110000)) if unicodedata.category(c) == "Nd"]
 
 
-@pytest.fixture(scope="module")
-def vocab(tmp_path_factory):
+@pytest.fixture(scope="module", params=["bpe", "unigram"])
+def vocab(request, tmp_path_factory):
     root = tmp_path_factory.mktemp("vocab")
     corpus = write_corpus(root / "corpus", component_docs(150_000))
     config = train.TrainConfig(corpus=corpus, output=str(root / "v"), vocab_size=3000,
-                               sample_bytes=500_000, heldout_bytes=20_000, num_threads=2)
+                               model_type=request.param, sample_bytes=500_000,
+                               heldout_bytes=20_000, num_threads=2)
     train.main(config)
     return tokenizer.load(str(root / "v.model"))
 

@@ -128,3 +128,14 @@ def test_check_encode_decode_commands(corpus, tmp_path, capsys):
     (tmp_path / "ids.txt").write_text(capsys.readouterr().out)
     palmkit(["vocab", "decode", "--model", prefix + ".model", str(tmp_path / "ids.txt")])
     assert capsys.readouterr().out == text
+
+
+def test_bpe_pieces_do_not_depend_on_thread_count(corpus, tmp_path):
+    pieces = []
+    for threads in ("1", "2"):
+        prefix = str(tmp_path / threads)
+        palmkit(["vocab", "train", "--corpus", corpus, "--output", prefix, "--model-type", "bpe",
+                 *ARGS, "--num-threads", threads])
+        vocab = tokenizer.load(prefix + ".model")
+        pieces.append([vocab.id_to_piece(i) for i in range(vocab.vocab_size)])
+    assert pieces[0] == pieces[1]

@@ -67,7 +67,7 @@ def translation_docs(max_bytes: int, root: str = "/usr/share/locale"):
         try:
             with open(path, "rb") as f:
                 catalog = gettext.GNUTranslations(f)._catalog  # msgid -> msgstr
-        except (OSError, UnicodeDecodeError, Exception):  # broken or non-UTF-8 catalogues
+        except Exception:  # gettext: OSError, IndexError, struct.error on odd catalogues
             continue
         text = "\n\n".join(v for k, v in catalog.items() if k and isinstance(v, str) and v)
         if text.strip():

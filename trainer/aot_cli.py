@@ -21,8 +21,9 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--topology", required=True, help="TPU v4 slice, e.g. v4-128 (64 chips)")
     p.add_argument("--mesh", type=_mesh, default={}, help="data=N,model=M (default model=1)")
     p.add_argument("--batch", type=int, help="global batch in sequences (default 2 per data shard)")
-    p.add_argument("--seq-len", type=int)
-    p.add_argument("--dtype", default="bfloat16", choices=["bfloat16", "float32"])
+    p.add_argument("--seq-len", type=int, help="sequence length (default: the preset's, 2048)")
+    p.add_argument("--dtype", default="bfloat16", choices=["bfloat16", "float32"],
+                   help="matmul dtype on the TPU")
     p.add_argument("--no-remat", action="store_true", help="keep activations (more memory)")
     p.add_argument("--unroll", action="store_true",
                    help="unrolled layers: compiler FLOPs for the whole step (slower compile)")

@@ -44,25 +44,32 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--remat", action="store_true", help="recompute activations in the backward pass")
     p.add_argument("--batch-schedule", type=_schedule, default="0:8",
                    help="STEP:SIZE,... e.g. PaLM 540B: 0:512,50000:1024,115000:2048")
-    p.add_argument("--lr-peak", type=float, default=1e-2)
+    p.add_argument("--lr-peak", type=float, default=1e-2,
+                   help="learning rate of the constant phase (PaLM: 1e-2)")
     p.add_argument("--lr-constant-steps", type=int, default=10_000,
                    help="lr = peak until this step, then peak*sqrt(this/k) (paper: 1/sqrt(k))")
-    p.add_argument("--z-loss", type=float, default=1e-4)
-    p.add_argument("--clip-norm", type=float, default=1.0)
+    p.add_argument("--z-loss", type=float, default=1e-4,
+                   help="weight of the auxiliary loss z_loss * log(Z)^2 (PaLM: 1e-4)")
+    p.add_argument("--clip-norm", type=float, default=1.0,
+                   help="global-norm gradient clipping threshold (PaLM: 1.0)")
     p.add_argument("--no-weight-decay", action="store_true", help="disable the lr^2 weight decay")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0,
+                   help="parameter initialisation seed (data order comes from the shards)")
     p.add_argument("--mesh", type=_mesh, default={}, help="data=N,model=M (default: all devices on data)")
-    p.add_argument("--checkpoint-every", type=int, default=100)
-    p.add_argument("--keep-checkpoints", type=int, default=5)
+    p.add_argument("--checkpoint-every", type=int, default=100,
+                   help="save an Orbax checkpoint every this many steps")
+    p.add_argument("--keep-checkpoints", type=int, default=5,
+                   help="checkpoints kept; rollbacks reach back keep x every steps")
     p.add_argument("--sync-checkpoints", action="store_true", help="block on every save")
     p.add_argument("--spike-factor", type=float, default=1.5, help="spike: loss > this x recent median")
-    p.add_argument("--spike-window", type=int, default=100)
+    p.add_argument("--spike-window", type=int, default=100,
+                   help="steps in the running median that spikes are measured against")
     p.add_argument("--rollback-steps", type=int, default=100, help="restore a checkpoint this far back")
     p.add_argument("--skip-batches", type=int, default=200, help="batches skipped after a rollback")
     p.add_argument("--peak-flops", type=float, help="peak FLOP/s per device for MFU")
     p.add_argument("--no-verify-checksums", action="store_true", help="check shard sizes only")
     p.add_argument("--allow-repeat", action="store_true", help="wrap around after one epoch")
-    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--no-progress", action="store_true", help="no tqdm progress bar (metrics still go to W/metrics.jsonl)")
     p.add_argument("--distributed", action="store_true",
                    help="call jax.distributed.initialize() first (multi-host TPU/GPU)")
     p.add_argument("--debug-spike-examples", type=_range, help=argparse.SUPPRESS)

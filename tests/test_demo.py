@@ -1,0 +1,26 @@
+"""The demo flow (corpus -> vocab -> pack -> train -> stats) at reduced size on the bundled sample."""
+
+import json
+import os
+
+from palmkit.demo import DemoConfig, main
+
+
+def test_demo_flow_at_reduced_size(tmp_path, capsys):
+    out = main(DemoConfig(output=str(tmp_path / "demo"), vocab_size=4000, seq_len=64,
+                          preset="palm-tiny", steps=40, batch_size=8))
+    paths, results = out["paths"], out["results"]
+    corpus = results["corpus"]
+    for c, e in corpus.counts.items():  # every record accounted for, every component kept some
+        assert e["read"] == e["kept"] + sum(e["rejected"].values()) and e["kept"] > 0, c
+    assert results["vocab"]["vocab_size"] == 4000
+    pack = results["pack"]
+    assert pack.extra["seq_len"] == 64 and pack.counts["tokens_packed"] > 0
+    with open(os.path.join(paths["train"], "metrics.jsonl")) as f:
+        losses = [json.loads(line)["loss"] for line in f]
+    assert len(losses) == 40 and sum(losses[-5:]) / 5 < sum(losses[:5]) / 5 - 1.0
+    html = open(paths["report"], encoding="utf-8").read()
+    assert "target vs actual" in html and "<svg" in html
+    text = capsys.readouterr().out
+    assert "palmkit demo: summary" in text and "loss" in text and paths["report"] in text
+    assert os.path.exists(os.path.join(os.path.dirname(paths["report"]), "summary.txt"))

@@ -134,10 +134,13 @@ def plan_from_histograms(hists: dict, *, shares: dict, total_tokens: int | None)
 
 
 def sample_copies(doc: TokenizedDoc, plan, *, seed: int, num_shards: int):
-    """Emit ``(shard, (order_key, component, id, epoch, tokens))`` for each copy kept."""
-    for epoch in range(plan.copies(doc.component, doc.key)):
+    """Emit ``(shard, (order_key, component, id, epoch, tokens))`` for each copy kept (the
+    last one possibly a prefix: see ``packing.SamplingPlan.take``)."""
+    whole, prefix = plan.take(doc.component, doc.key, len(doc.tokens))
+    copies = [doc.tokens] * whole + ([doc.tokens[:prefix]] if prefix else [])
+    for epoch, tokens in enumerate(copies):
         key = packing.order_key(seed, doc.id, epoch)
-        yield key % num_shards, (key, doc.component, doc.id, epoch, doc.tokens)
+        yield key % num_shards, (key, doc.component, doc.id, epoch, tokens)
 
 
 def shard_name(index: int, num_shards: int) -> str:

@@ -10,9 +10,11 @@ repeated) and a remainder ``f_c`` (a subset holding ``f_c * n_c`` tokens). The s
 by a per-document key ``u = hash(seed, id)``: documents are ordered by ``u`` and the prefix that
 reaches the target is kept. To find that prefix without sorting a component on one worker, the
 job builds a histogram of tokens over the top ``HIST_BITS`` bits of ``u`` (65,536 buckets, an
-associative combine) and cuts at a bucket boundary. The error is at most one bucket: on
-average ``n_c / 65536`` tokens (0.0015% of the component); at demo scale buckets hold at most
-one document, so the cut is exact to one document.
+associative combine): buckets below the cut are taken whole, and each document in the cut
+bucket contributes the same fraction of its tokens (a prefix, followed by ``[eod]`` like any
+document), so the remainder hits its target to within a few tokens (one per document in the cut
+bucket) at any scale: even a component of a few large documents (book chapters) gets its share.
+The price is at most one bucket of truncated documents per component (at demo scale, one).
 
 Default budget: the largest ``T`` that repeats no component, ``min_c n_c / share_c`` (PaLM
 chose its shares so that nothing repeats at 780B tokens).
@@ -68,8 +70,9 @@ class ComponentPlan:
     target: int  # tokens wanted: share * budget
     rate: float  # target / tokens
     epochs: int  # whole epochs (every document repeated)
-    cut_bucket: int  # remainder: documents whose bucket < cut_bucket are taken once more
-    remainder_tokens: int  # tokens the remainder actually takes (bucket-exact)
+    cut_bucket: int  # remainder: documents whose bucket < cut_bucket are taken once more,
+    cut_fraction: float  # and those in cut_bucket contribute this fraction of their tokens
+    remainder_tokens: int  # tokens the remainder is planned to take
 
     @property
     def planned_tokens(self) -> int:
@@ -82,12 +85,18 @@ class SamplingPlan:
     components: dict[str, ComponentPlan]
     repeats: tuple[str, ...]  # components that repeat documents (rate > 1)
 
-    def copies(self, component: str, key: int) -> int:
-        """How many times the document with selection key ``key`` appears in the output."""
+    def take(self, component: str, key: int, n_tokens: int) -> tuple[int, int]:
+        """``(whole copies, prefix tokens of one more copy)`` of a document of ``n_tokens``
+        tokens whose selection key is ``key``."""
         plan = self.components.get(component)
         if plan is None:
-            return 0
-        return plan.epochs + (1 if bucket_of(key) < plan.cut_bucket else 0)
+            return 0, 0
+        bucket = bucket_of(key)
+        if bucket < plan.cut_bucket:
+            return plan.epochs + 1, 0
+        if bucket == plan.cut_bucket:
+            return plan.epochs, math.floor(plan.cut_fraction * n_tokens)
+        return plan.epochs, 0
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -101,19 +110,17 @@ def token_histogram(items: Iterable[tuple[int, int]]) -> np.ndarray:
     return hist
 
 
-def _cut(hist: np.ndarray, target: int) -> tuple[int, int]:
-    """Smallest bucket prefix whose tokens are closest to ``target`` (ties: fewer buckets)."""
+def _cut(hist: np.ndarray, target: int) -> tuple[int, float, int]:
+    """``(bucket, fraction, planned tokens)``: whole buckets below ``bucket`` plus ``fraction``
+    of each document in it reach ``target``."""
     if target <= 0:
-        return 0, 0
+        return 0, 0.0, 0
     cum = np.cumsum(hist)
     i = int(np.searchsorted(cum, target, side="left"))  # first prefix reaching the target
     if i >= len(cum):
-        return HIST_SIZE, int(cum[-1])
-    over = int(cum[i]) - target
-    under = target - (int(cum[i - 1]) if i > 0 else 0)
-    if under < over:
-        return i, (int(cum[i - 1]) if i > 0 else 0)
-    return i + 1, int(cum[i])
+        return HIST_SIZE, 0.0, int(cum[-1])
+    below = int(cum[i - 1]) if i > 0 else 0
+    return i, (target - below) / int(hist[i]), target
 
 
 def plan_sampling(
@@ -144,10 +151,10 @@ def plan_sampling(
         target = round(s * budget)
         rate = target / totals[c]
         epochs = int(target // totals[c])
-        cut, rem = _cut(histograms[c], target - epochs * totals[c])
+        cut, fraction, rem = _cut(histograms[c], target - epochs * totals[c])
         components[c] = ComponentPlan(
             tokens=totals[c], target=target, rate=rate, epochs=epochs, cut_bucket=cut,
-            remainder_tokens=rem,
+            cut_fraction=fraction, remainder_tokens=rem,
         )
     repeats = tuple(c for c, p in components.items() if p.rate > 1.0)
     return SamplingPlan(budget=budget, components=components, repeats=repeats)

@@ -94,28 +94,32 @@ def test_shards_decode_back_to_the_sampled_documents_in_order(corpus_and_vocab, 
         t = pq.read_table(path)
         for c, i, x in zip(t["component"].to_pylist(), t["id"].to_pylist(), t["text"].to_pylist()):
             texts[i] = (c, x)
-    # Expected order, from the pure functions alone.
+    # Expected order and contents, from the pure functions alone.
     shards = {s: [] for s in range(3)}
     for doc_id, (c, text) in texts.items():
         p = plan[c]
-        key = packing.selection_key(7, doc_id)
-        copies = p["epochs"] + (packing.bucket_of(key) < p["cut_bucket"])
-        for epoch in range(copies):
+        tokens = vocab_obj.encode(text)
+        bucket = packing.bucket_of(packing.selection_key(7, doc_id))
+        whole = p["epochs"] + (bucket < p["cut_bucket"])
+        prefix = int(p["cut_fraction"] * len(tokens)) if bucket == p["cut_bucket"] else 0
+        copies = [tokens] * whole + ([tokens[:prefix]] if prefix else [])
+        for epoch, toks in enumerate(copies):
             k = packing.order_key(7, doc_id, epoch)
-            shards[k % 3].append(((k, c, doc_id, epoch), text))
+            shards[k % 3].append(((k, c, doc_id, epoch), toks, len(toks) == len(tokens), text))
     dropped = 0
     for s in range(3):
-        expected = [text for _, text in sorted(shards[s])]
+        expected = [e for e in sorted(shards[s], key=lambda e: e[0])]
         table = pq.read_table(tmp_path / "a" / f"shard-{s:05d}-of-00003.parquet")
         ex = np.array(table["tokens"].to_pylist(), dtype=np.int32).reshape(-1, SEQ_LEN)
         docs = packing.split_at_eod(ex, vocab_obj.eod_id)
-        decoded = [vocab_obj.decode(d.tolist()) for d in docs]
         whole = int((ex == vocab_obj.eod_id).sum())
-        assert decoded[:whole] == expected[:whole]
-        if len(decoded) > whole:  # the row boundary cut the next document: a prefix of it
-            assert expected[whole].startswith(decoded[whole][:-1] if decoded[whole] else "")
-        stream = sum(len(vocab_obj.encode(t)) + 1 for t in expected)
-        dropped += stream - ex.size
+        assert [d.tolist() for d in docs[:whole]] == [e[1] for e in expected[:whole]]
+        for d, e in zip(docs[:whole], expected[:whole]):  # decoding gives back the documents
+            if e[2]:
+                assert vocab_obj.decode(d.tolist()) == e[3]
+        if len(docs) > whole:  # the row boundary cut the next document: a prefix of it
+            assert expected[whole][1][: len(docs[whole])] == docs[whole].tolist()
+        dropped += sum(len(e[1]) + 1 for e in expected) - ex.size
     assert dropped == m.counts["dropped_tokens"]
 
 

@@ -35,7 +35,6 @@ import subprocess
 import sys
 import time
 
-import numpy as np
 
 from palmkit.records import Document
 from pipelines.clean import minhash

@@ -46,13 +46,17 @@ def _add_train(sub) -> None:
                    help="held-out text for the compression report (default %(default)s)")
     p.add_argument("--chunk-bytes", type=int, default=d.chunk_bytes,
                    help="documents are fed as multi-line sentences of at most this many bytes")
-    p.add_argument("--character-coverage", type=float, default=d.character_coverage)
+    p.add_argument("--character-coverage", type=float, default=d.character_coverage,
+                   help="share of characters that get their own piece; the rarest rest fall back "
+                        "to UTF-8 byte tokens (default %(default)s)")
     p.add_argument("--digits", choices=("all", "ascii"), default=d.digits,
                    help="all: every Unicode decimal digit is one piece (650 extra pieces); "
                         "ascii: only 0-9 are split")
     p.add_argument("--max-sentencepiece-length", type=int, default=d.max_sentencepiece_length,
                    help="longest piece in characters")
-    p.add_argument("--num-threads", type=int, default=d.num_threads)
+    p.add_argument("--num-threads", type=int, default=d.num_threads,
+                   help="SentencePiece threads (default: this machine's cores); recorded in the "
+                        "model, and unigram pieces depend on it: reuse it to reproduce a model")
     p.add_argument("--skip-size-check", action="store_true",
                    help="train even when the sample looks too small for --vocab-size")
     p.add_argument("--no-verify-checksums", dest="verify_checksums", action="store_false",
@@ -71,13 +75,13 @@ def _add_io(sub) -> None:
                                 "each line's newline included)")
             p.add_argument("--pieces", action="store_true", help="print pieces, not ids")
     p = sub.add_parser("inspect", help="piece counts and settings of a model")
-    p.add_argument("--model", required=True)
+    p.add_argument("--model", required=True, help="PREFIX.model")
     p.add_argument("--show", type=int, default=0, help="also print the first N normal pieces")
 
 
 def _add_check(sub) -> None:
     p = sub.add_parser("check", help="round-trip, digit and whitespace checks over files or a corpus")
-    p.add_argument("--model", required=True)
+    p.add_argument("--model", required=True, help="PREFIX.model")
     p.add_argument("paths", nargs="*", help="text files (UTF-8)")
     p.add_argument("--corpus", help="a `palmkit corpus` folder: check its documents")
     p.add_argument("--max-docs", type=int, default=0, help="stop after N documents (0: all)")

@@ -28,13 +28,13 @@ from __future__ import annotations
 import collections
 import dataclasses
 import hashlib
-import os
 import struct
 from typing import Iterator, Mapping
 
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from palmkit.corpus_files import clean_files, join
 from palmkit.manifest import Manifest, ManifestError
 from palmkit.records import UNDETERMINED
 
@@ -43,15 +43,11 @@ BATCH_ROWS = 2048
 
 
 def component_files(manifest: Manifest, corpus: str) -> dict[str, list[str]]:
-    """``clean/<component>/*.parquet`` files listed in a corpus manifest, by component."""
-    files: dict[str, list[str]] = collections.defaultdict(list)
-    for rel in sorted(manifest.outputs):
-        parts = rel.replace(os.sep, "/").split("/")
-        if len(parts) == 3 and parts[0] == "clean" and parts[2].endswith(".parquet"):
-            files[parts[1]].append(os.path.join(corpus, rel))
+    """``clean/<component>/*.parquet`` files listed in a corpus manifest, by component (paths)."""
+    files = {c: [join(corpus, rel) for rel in rels] for c, rels in clean_files(manifest).items()}
     if not files:
         raise ManifestError(f"{corpus}: the manifest lists no clean/<component>/*.parquet files")
-    return dict(files)
+    return files
 
 
 def batches(path: str, columns: list[str]):

@@ -17,7 +17,7 @@ SentencePiece settings, each for one of PaLM's properties (section 2 of the pape
 
 Resources (measured on 230 MB, 2 cores, see docs/benchmarks.md): 256k pieces need about 200 MB
 of text (21 MB caps SentencePiece at 47,555 pieces). BPE 256k: 37 s, 2.8 GiB peak; unigram 256k:
-5.6 min, 4.5 GiB (unigram 32k is *slower*, 36 min under load: more pruning rounds). Peak memory
+5.6 min, 4.5 GiB (unigram 32k is *slower*, 7.2 min: more pruning rounds). Peak memory
 is about 12x (BPE) / 20x (unigram) ``sample_bytes``, which is the knob that bounds it.
 
 Default model type BPE: 2% fewer tokens than unigram on every held-out component at 256k, 9x

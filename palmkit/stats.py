@@ -59,13 +59,22 @@ def _log_histogram(sizes: np.ndarray) -> dict[str, int]:
 
 
 def _cluster_sizes(manifest: Manifest) -> dict[str, int]:
-    """Dedup cluster-size histograms reported by any cleaning stage (key ``cluster_sizes``)."""
+    """Near-dedup cluster-size histogram from the stage stats: keys ``cluster_size.<LABEL>``
+    (e.g. ``cluster_size.<=2``, ``cluster_size.>1000``), in order of their bound."""
     found: dict[str, int] = {}
     for stage in (manifest.extra.get("stages") or {}).values():
-        if isinstance(stage, dict) and isinstance(stage.get("cluster_sizes"), dict):
-            for size, n in stage["cluster_sizes"].items():
-                found[str(size)] = found.get(str(size), 0) + int(n)
-    return dict(sorted(found.items(), key=lambda kv: int(kv[0])))
+        if not isinstance(stage, dict):
+            continue
+        for key, n in stage.items():
+            if key.startswith("cluster_size.") and isinstance(n, int):
+                label = key.split(".", 1)[1]
+                found[label] = found.get(label, 0) + n
+
+    def bound(label: str) -> tuple[float, str]:
+        digits = "".join(ch for ch in label if ch.isdigit())
+        return (float(digits) if digits else 0.0) + (0.5 if label.startswith(">") else 0), label
+
+    return {label: found[label] for label in sorted(found, key=bound)}
 
 
 def corpus_stats(corpus: str) -> dict[str, Any]:

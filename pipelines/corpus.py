@@ -61,6 +61,9 @@ _STAGE_OPTIONS = ("seed", "langid_model", "langid_threshold", "quality_model", "
                   "quality_train_docs", "exact_dedup_normalisation", "exact_dedup_scope",
                   "allow_unknown_license", "near_dedup_threshold")
 
+#: TFDS sources have no file sizes before the pipeline; they are sized as this many text bytes.
+TFDS_ASSUMED_BYTES = 4 << 30
+
 REJECTS_TAG = "rejects"
 COUNTS_TAG = "counts"
 VERSIONED = ("apache-beam", "pyarrow", "pyyaml", "tensorflow-datasets", "zstandard")
@@ -72,7 +75,8 @@ class CorpusConfig:
     output: str  # local folder or URL (gs://bucket/corpus)
     mixture: str = "palm"  # built-in name or YAML path (mixtures.get)
     max_doc_bytes: int = DEFAULT_MAX_DOC_BYTES
-    num_shards: int = 4  # per component (and for rejects); see pipelines/io.py
+    num_shards: int | None = None  # per component and rejects; None: sized from the input
+    shard_bytes: int = io.SHARD_BYTES  # with num_shards None: target text bytes per shard
     stages: tuple[str, ...] = DEFAULT_STAGES
     overwrite: bool = False
     # Stage options (None: the stage's documented default; see each pipelines/clean module).
@@ -93,6 +97,7 @@ class CorpusConfig:
             "mixture": mixture.name,
             "max_doc_bytes": self.max_doc_bytes,
             "num_shards": self.num_shards,
+            "shard_bytes": self.shard_bytes,
             "stages": list(self.stages),
             **{f.name: getattr(self, f.name) for f in dataclasses.fields(self)
                if f.name in _STAGE_OPTIONS},
@@ -135,14 +140,14 @@ def split_valid(record: Document | Reject, *, max_bytes: int) -> Iterator[Any]:
         yield out
 
 
-def shard_key(record: Document | Reject, *, kind: str, num_shards: int) -> tuple:
+def shard_key(record: Document | Reject, *, kind: str, num_shards: dict[str, int]) -> tuple:
     group = record.component if kind == io.CLEAN else io.REJECTS
-    return (group, io.shard_of(record.id, num_shards)), record
+    return (group, io.shard_of(record.id, num_shards[group])), record
 
 
-def write_shard(element: tuple, *, kind: str, output: str, num_shards: int) -> tuple:
+def write_shard(element: tuple, *, kind: str, output: str, num_shards: dict[str, int]) -> tuple:
     (group, index), records = element
-    rel = io.shard_path(kind, group, index, num_shards)
+    rel = io.shard_path(kind, group, index, num_shards[group])
     entry = io.write_shard(output, rel, io.shard_table(kind, records))
     logger.info("corpus: wrote %s (%d rows, %d bytes)", rel, entry.rows, entry.bytes)
     return ("file", rel, entry)
@@ -283,12 +288,12 @@ class WriteShards(beam.PTransform):
     """Records -> one deterministic Parquet file per (group, shard), every shard written;
     emits ``("file", relative_path, FileEntry)``."""
 
-    def __init__(self, *, kind: str, output: str, num_shards: int, groups: list[str]):
+    def __init__(self, *, kind: str, output: str, num_shards: dict[str, int], groups: list[str]):
         super().__init__()
         self.kind, self.output, self.num_shards, self.groups = kind, output, num_shards, groups
 
     def expand(self, records):
-        empty = [((g, i), None) for g in self.groups for i in range(self.num_shards)]
+        empty = [((g, i), None) for g in self.groups for i in range(self.num_shards[g])]
         keyed = records | "Key" >> beam.Map(shard_key, kind=self.kind, num_shards=self.num_shards)
         markers = records.pipeline | "EveryShard" >> beam.Create(empty)
         return (
@@ -319,15 +324,32 @@ class CountOutcomes(beam.PTransform):
 # -- the job ----------------------------------------------------------------------------------
 
 
+def shard_plan(config: CorpusConfig, specs: list[SourceSpec]) -> dict[str, int]:
+    """Shards per component and for rejects, fixed before the pipeline starts (names must be
+    known): ``config.num_shards`` for all, or sized from the inputs' bytes at launch."""
+    text_bytes: dict[str, int] = {}
+    for spec in specs:
+        if spec.format == "tfds":
+            n = TFDS_ASSUMED_BYTES  # no file sizes to read before the pipeline
+        elif spec.format == "code_tree":
+            n = io.input_text_bytes([], list(spec.inputs))
+        else:
+            n = io.input_text_bytes(list(spec.inputs))
+        text_bytes[spec.component] = text_bytes.get(spec.component, 0) + n
+    return io.plan_shards(text_bytes, fixed=config.num_shards, shard_bytes=config.shard_bytes)
+
+
 def build(pipeline: beam.Pipeline, *, config: CorpusConfig, specs: list[SourceSpec],
-          mixture: mixtures.Mixture, stages: list[beam.PTransform]) -> None:
-    """Add the whole corpus job to ``pipeline``."""
+          mixture: mixtures.Mixture, stages: list[beam.PTransform],
+          num_shards: dict[str, int] | None = None) -> None:
+    """Add the whole corpus job to ``pipeline`` (``num_shards``: default ``shard_plan``)."""
     components = sorted({s.component for s in specs})
+    num_shards = num_shards or shard_plan(config, specs)
     read = pipeline | "ReadSources" >> ReadSources(specs, max_doc_bytes=config.max_doc_bytes)
     valid = read.records | "Validate" >> Validate(config.max_doc_bytes)
     cleaned = valid.docs | "Clean" >> RunStages(stages)
     rejects = (valid[REJECTS_TAG], cleaned.rejects) | "AllRejects" >> beam.Flatten()
-    shards = dict(output=config.output, num_shards=config.num_shards)
+    shards = dict(output=config.output, num_shards=num_shards)
     files_clean = cleaned.kept | "WriteClean" >> WriteShards(kind=io.CLEAN, groups=components,
                                                              **shards)
     files_rej = rejects | "WriteRejects" >> WriteShards(kind=io.REJECTS, groups=[io.REJECTS],
@@ -340,7 +362,8 @@ def build(pipeline: beam.Pipeline, *, config: CorpusConfig, specs: list[SourceSp
         | "Report" >> beam.Flatten()
         | "Gather" >> beam.combiners.ToList()
         | "WriteManifest" >> beam.Map(write_manifest, output=config.output,
-                                      config=config.to_manifest(mixture), inputs=inputs,
+                                      config={**config.to_manifest(mixture),
+                                              "shards": num_shards}, inputs=inputs,
                                       components=components)
     )
 

@@ -22,8 +22,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--mixture", default="palm", help="built-in mixture name or YAML file")
     parser.add_argument("--max-doc-bytes", type=int, default=DEFAULT_MAX_DOC_BYTES,
                         help="documents above this many UTF-8 bytes are rejected as too_large")
-    parser.add_argument("--num-shards", type=int, default=4,
-                        help="Parquet shards per component (keep shards under ~1 GB)")
+    parser.add_argument("--num-shards", type=int, default=None,
+                        help="Parquet shards per component and for rejects (default: sized per "
+                             "component from the input at launch, ~256 MB of text per shard; one "
+                             "shard is sorted in one worker's memory, keep it under ~1 GB)")
     parser.add_argument("--overwrite", action="store_true",
                         help="replace an existing corpus in --output")
     parser.add_argument("--quiet", action="store_true", help="no per-file progress lines")
@@ -63,7 +65,7 @@ def run(args: argparse.Namespace, extra: list[str]) -> int:
     logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
                         format="%(asctime)s %(levelname)s %(message)s", force=True)
     logging.getLogger("apache_beam").setLevel(logging.WARNING)  # keep progress lines readable
-    if args.num_shards < 1 or args.max_doc_bytes < 1:
+    if (args.num_shards is not None and args.num_shards < 1) or args.max_doc_bytes < 1:
         raise SystemExit("palmkit corpus: --num-shards and --max-doc-bytes must be >= 1")
     from pipelines.corpus import DEFAULT_STAGES
 

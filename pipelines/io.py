@@ -11,8 +11,9 @@ Same inputs -> byte-identical files, whatever the runner, worker count or bundle
   so a reader can count on the names.
 
 Trade-off: one shard is built in memory by one worker (the GroupByKey hands it over whole), so
-a shard should stay under ~1 GB: choose ``num_shards`` ≈ component size / 500 MB for big runs
-(the default 4 suits up to ~2 GB per component). Row groups of ``ROW_GROUP_ROWS`` rows: 2,000
+a shard should stay under ~1 GB. By default the job sizes each component's shard count from its
+input at launch (``plan_shards``: estimated text bytes / ``SHARD_BYTES``), so a 2.5 TB dialogue
+component and a 30 GB news component both get ~256 MB shards; ``--num-shards N`` fixes N for all. Row groups of ``ROW_GROUP_ROWS`` rows: 2,000
 web pages of ~5 KB is ~10 MB per group, a good unit for downstream readers (the vocabulary job
 samples by row group).
 """
@@ -20,6 +21,7 @@ samples by row group).
 from __future__ import annotations
 
 import hashlib
+import os
 from typing import Any, Iterable
 
 import pyarrow as pa
@@ -39,6 +41,36 @@ from palmkit.records import (
 ROW_GROUP_ROWS = 2_000
 PARQUET_COMPRESSION = "zstd"  # ~3.5x on text, decodes at >1 GB/s
 CLEAN, REJECTS = "clean", "rejects"
+
+
+SHARD_BYTES = 256 << 20  # target text per output shard (Parquet/zstd makes it ~3.5x smaller)
+MAX_SHARDS = 65_536
+#: Compressed inputs hold about this many times their size in text (JSONL of prose/code, zstd/gzip).
+COMPRESSION_RATIO = {".gz": 4, ".zst": 4, ".bz2": 5}
+
+
+def input_text_bytes(files: list[str], dirs: list[str] = ()) -> int:
+    """Estimated text bytes in ``files`` and everything under ``dirs``, from sizes at launch
+    (compressed files count ``COMPRESSION_RATIO`` times their size)."""
+    patterns = list(files) + [d.rstrip("/") + "/**" for d in dirs]
+    total = 0
+    for result in FileSystems.match(patterns) if patterns else []:
+        for meta in result.metadata_list:
+            ext = os.path.splitext(meta.path)[1]
+            total += meta.size_in_bytes * COMPRESSION_RATIO.get(ext, 1)
+    return total
+
+
+def plan_shards(text_bytes: dict[str, int], *, fixed: int | None = None,
+                shard_bytes: int = SHARD_BYTES) -> dict[str, int]:
+    """Shards per output group (each component, and ``rejects``): ``fixed`` for all, or about
+    ``shard_bytes`` of text each (at least 1, at most ``MAX_SHARDS``). Rejects are sized from
+    the whole input, since quality sampling alone can reject most of the web."""
+    def size(n: int) -> int:
+        return max(1, min(MAX_SHARDS, -(-n // shard_bytes)))
+
+    groups = {**text_bytes, REJECTS: sum(text_bytes.values())}
+    return {g: fixed if fixed else size(n) for g, n in sorted(groups.items())}
 
 
 class OutputError(ValueError):

@@ -71,8 +71,8 @@ def make_corpus(root) -> str:
 def run_job(sources: str, output, *args: str, **config) -> Manifest:
     """Read + validate only (the cleaning stages have their own tests) unless stages are given."""
     config.setdefault("stages", ())
-    cfg = CorpusConfig(sources=sources, output=str(output), max_doc_bytes=MAX_BYTES,
-                       num_shards=3, **config)
+    config.setdefault("num_shards", 3)
+    cfg = CorpusConfig(sources=sources, output=str(output), max_doc_bytes=MAX_BYTES, **config)
     return corpus.main(cfg, list(args))
 
 
@@ -303,3 +303,28 @@ def test_bundled_bad_inputs_give_the_documented_reasons(tmp_path):
     assert [(d["license"], d["programming_language"]) for d in hello] == [("MIT", "Python")]
     for comp, c in manifest.counts.items():
         assert c["read"] == c["kept"] + sum(c["rejected"].values()), comp
+
+
+def test_shard_plan_sizes_each_component_from_its_input(tmp_path):
+    from pipelines import io as corpus_io
+
+    plan = corpus_io.plan_shards({"dialogue": 2_500 << 30, "news": 30 << 30, "code": 1},
+                                 shard_bytes=256 << 20)
+    assert plan == {"code": 1, "dialogue": 10_000, "news": 120, "rejects": 10_121}
+    assert corpus_io.plan_shards({"web": 10 << 30}, fixed=3) == {"rejects": 3, "web": 3}
+    big = tmp_path / "a.jsonl.gz"
+    big.write_bytes(b"x" * 1000)
+    (tmp_path / "repo").mkdir()
+    (tmp_path / "repo" / "m.py").write_bytes(b"y" * 500)
+    assert corpus_io.input_text_bytes([str(big)], [str(tmp_path / "repo")]) == 4 * 1000 + 500
+
+
+def test_default_shards_follow_the_input_sizes(bad_run, tmp_path):
+    _, sources, _ = bad_run
+    manifest = run_job(sources, tmp_path / "auto", num_shards=None, shard_bytes=2_000)
+    shards = manifest.config["shards"]
+    assert shards["web"] > 1 and shards["code"] >= 1 and shards["rejects"] >= shards["web"]
+    for group, n in shards.items():
+        prefix = "rejects/" if group == "rejects" else f"clean/{group}/"
+        names = [rel for rel in manifest.outputs if rel.startswith(prefix)]
+        assert len(names) == n and all(rel.endswith(f"-of-{n:05d}.parquet") for rel in names)

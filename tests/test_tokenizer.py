@@ -1,7 +1,7 @@
 """The lossless vocabulary: special cases, hypothesis properties, plain-SentencePiece compatibility.
 
 One small vocabulary (3,000 pieces) of each model type is trained once for this module on ~500 KB of real
-text from the machine (stdlib Python, gettext translations, man pages; see tokenizer_data.py).
+real text shipped in data/sample (see tokenizer_data.sample_component_docs).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import tokenizer
 from tests.corpus_fixture import write_corpus
 from tokenizer import report, sample, train
 from tokenizer.tools import check_texts
-from tests.tokenizer_data import INLINE, component_docs
+from tests.tokenizer_data import INLINE, sample_component_docs
 
 ND_DIGITS = [c for c in map(chr, range(0x110000)) if unicodedata.category(c) == "Nd"]
 
@@ -26,7 +26,7 @@ ND_DIGITS = [c for c in map(chr, range(0x110000)) if unicodedata.category(c) == 
 @pytest.fixture(scope="module", params=["bpe", "unigram"])
 def vocab(request, tmp_path_factory):
     root = tmp_path_factory.mktemp("vocab")
-    corpus = write_corpus(root / "corpus", component_docs(150_000))
+    corpus = write_corpus(root / "corpus", sample_component_docs(150_000))
     config = train.TrainConfig(corpus=corpus, output=str(root / "v"), vocab_size=3000,
                                model_type=request.param, sample_bytes=500_000,
                                heldout_bytes=20_000, num_threads=2)

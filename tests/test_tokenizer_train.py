@@ -10,7 +10,7 @@ import tokenizer
 from palmkit.cli import main as palmkit
 from palmkit.manifest import Manifest, ManifestError
 from tests.corpus_fixture import write_corpus
-from tests.tokenizer_data import INLINE, code_docs, translation_docs
+from tests.tokenizer_data import INLINE, sample_code_docs, sample_web_docs
 
 # A small vocabulary (1,500 pieces: 650 non-ASCII digits + 256 bytes + ~600 learned) on ~300 KB.
 ARGS = ["--vocab-size", "1500", "--sample-bytes", "300000", "--heldout-bytes", "20000",
@@ -20,8 +20,8 @@ ARGS = ["--vocab-size", "1500", "--sample-bytes", "300000", "--heldout-bytes", "
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
     docs = {
-        "code": list(code_docs(150_000)),
-        "web": list(translation_docs(100_000)) + [("en", "Plain English web text. " * 40 + "\n")] * 40
+        "code": list(sample_code_docs(150_000)),
+        "web": list(sample_web_docs(100_000)) + [("en", "Plain English web text. " * 40 + "\n")] * 40
         + INLINE * 4,
         "books": [("en", "It was the best of times, it was the worst of times.\n" * 30)] * 30,
     }

@@ -1,6 +1,8 @@
 """Real, offline, component-labelled text for the vocabulary tests and benchmark.
 
-Everything comes from files found on the machine, so nothing is downloaded:
+Tests use ``sample_component_docs`` / ``sample_web_docs`` / ``sample_code_docs`` (bottom of this
+file): text shipped in data/sample, identical on every machine. The benchmark needs ~200 MB and
+takes it from files found on the machine, so nothing is downloaded:
 
 * ``code``: Python sources of the running interpreter's standard library (always present);
 * ``web``: translated UI messages (``msgstr``) from gettext catalogues, ``/usr/share/locale/<lang>``
@@ -114,4 +116,78 @@ def component_docs(bytes_per_component: int) -> dict[str, list[tuple[str, str]]]
         "web": list(translation_docs(bytes_per_component)) + INLINE * 3,
         "wikipedia": list(man_docs(bytes_per_component, english=False)) + INLINE,
         "books": books,
+    }
+
+
+# -- the shipped sample (tests use this: the same text on every machine) ---------------------
+
+SAMPLE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data", "sample")
+CODE_EXTENSIONS = (".py", ".c", ".h", ".js", ".rs", ".go")
+
+
+def _jsonl(path: str):
+    import gzip
+    import io
+    import json
+
+    if path.endswith(".gz"):
+        f = gzip.open(path, "rt", encoding="utf-8")
+    elif path.endswith(".zst"):
+        import zstandard
+
+        f = io.TextIOWrapper(zstandard.ZstdDecompressor().stream_reader(open(path, "rb")),
+                             encoding="utf-8")
+    else:
+        f = open(path, encoding="utf-8")
+    with f:
+        yield from (json.loads(line) for line in f if line.strip())
+
+
+def _take(docs, max_bytes: int):
+    total = 0
+    for lang, text in docs:
+        if not text.strip():
+            continue
+        yield lang, text
+        total += len(text.encode())
+        if total >= max_bytes:
+            return
+
+
+def sample_web_docs(max_bytes: int):
+    """Real multilingual pages of data/sample (16 editions of the Debian handbook + Wikipedia
+    extracts in 9 languages), labelled with their edition's language."""
+    def docs():
+        for path in sorted(glob.glob(os.path.join(SAMPLE, "web", "*.jsonl.gz"))):
+            for r in _jsonl(path):
+                yield _lang(r.get("html_lang", "en").split("-")[0]), r["text"]
+        for r in _jsonl(os.path.join(SAMPLE, "wikipedia", "multilingual.jsonl")):
+            yield r.get("wiki_language", "und"), r["text"]
+    return _take(docs(), max_bytes)
+
+
+def sample_code_docs(max_bytes: int):
+    """Real source files of the sample's repositories (Python, C, JavaScript, Rust, Go)."""
+    def docs():
+        for path in sorted(glob.glob(os.path.join(SAMPLE, "code", "repos", "**", "*"),
+                                     recursive=True)):
+            if path.endswith(CODE_EXTENSIONS) and os.path.isfile(path):
+                text = _read(path)
+                if text:
+                    yield None, text
+    return _take(docs(), max_bytes)
+
+
+def sample_component_docs(bytes_per_component: int) -> dict[str, list[tuple[str, str]]]:
+    """code / web / wikipedia / books from data/sample, plus the inline paragraphs."""
+    import pyarrow.parquet as pq
+
+    books = [("en", t) for path in sorted(glob.glob(os.path.join(SAMPLE, "books", "*.parquet")))
+             for t in pq.read_table(path, columns=["text"])["text"].to_pylist()]
+    wiki = [("en", r["text"]) for r in _jsonl(os.path.join(SAMPLE, "wikipedia", "enwiki.jsonl"))]
+    return {
+        "code": list(sample_code_docs(bytes_per_component)),
+        "web": list(sample_web_docs(bytes_per_component)) + INLINE * 3,
+        "wikipedia": list(_take(wiki, bytes_per_component)) + INLINE,
+        "books": list(_take(books, bytes_per_component)),
     }

@@ -25,15 +25,15 @@ if TYPE_CHECKING:
     from model_stub.palm import PaLMConfig
 
 # Peak dense bfloat16 matmul FLOP/s per chip. Vendor datasheets: TPU v4 275 TFLOP/s; H100 SXM and
-# H200 989 TFLOP/s dense (1979 is the 2:4-sparsity figure, not used for MFU). "cpu" is measured, not
-# a datasheet figure: the best of 10 float32 2048x2048 matmuls under jit on this project's 2-core
-# machine (``trainer.metrics.measure_matmul_flops``): 70.2 GFLOP/s. Other CPUs: measure and pass
-# the value via ``peak_flops_per_chip(..., override=...)`` or ``palmkit train --peak-flops``.
+# H200 989 TFLOP/s dense (1979 is the 2:4-sparsity figure, not used for MFU). "cpu" is this
+# project's 2-core AMD EPYC measured idle (best of 10 float32 2048x2048 matmuls under jit:
+# ~420 GFLOP/s; 66-70 while other jobs ran); the trainer measures the CPU it runs on instead
+# (``trainer.metrics``), so this entry is only the default of ``palmkit model info``-style math.
 PEAK_FLOPS: dict[str, float] = {
     "tpu-v4": 275e12,
     "h100-sxm": 989e12,
     "h200": 989e12,
-    "cpu": 70e9,
+    "cpu": 420e9,
 }
 
 

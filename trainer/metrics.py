@@ -2,10 +2,11 @@
 
 MFU is the paper's (appendix B): ``tokens/s * (6N + 12 L H Q T) / (peak FLOP/s per chip * chips)``.
 The peak comes from ``--peak-flops`` or from the device kind: TPU v4 275 TFLOP/s, H100/H200 989
-TFLOP/s (bf16 dense, ``model_stub.flops.PEAK_FLOPS``), and for CPU a *measured* figure,
-``CPU_MEASURED_FLOPS``: the best of 10 float32 2048x2048 matmuls under jit on this project's
-2-core AMD EPYC machine (70 GFLOP/s at load average 5; 66 at load 9.6 while other jobs ran; re-measure with
-``measure_matmul_flops()`` on another CPU, e.g. via ``benchmarks/bench_trainer.py``).
+TFLOP/s (bf16 dense, ``model_stub.flops.PEAK_FLOPS``). A CPU has no datasheet figure that means
+anything here, so on CPU the trainer *measures* it once at start-up (``measure_matmul_flops``: the
+best of 10 float32 2048x2048 matmuls under jit, ~0.3 s): this project's 2-core AMD EPYC gave
+~420 GFLOP/s idle but 66-70 GFLOP/s while other jobs ran, so a fixed number would print MFU
+above 100% on a quiet machine or far too low on a busy one.
 
 ``metrics.jsonl`` always describes the trajectory of the current parameters: a resume or a rollback
 to step ``c`` first drops the lines after ``c`` (the abandoned steps are described in ``skips.json``).
@@ -17,13 +18,13 @@ import collections
 import json
 import math
 import os
+import functools
 import statistics
 import time
 from typing import Sequence
 
 from model_stub.flops import PEAK_FLOPS
 
-CPU_MEASURED_FLOPS = PEAK_FLOPS["cpu"]  # measured on this project's machine; see model_stub.flops
 
 
 def measure_matmul_flops(n: int = 2048, repeats: int = 10) -> float:
@@ -42,6 +43,11 @@ def measure_matmul_flops(n: int = 2048, repeats: int = 10) -> float:
     return 2 * n**3 / best
 
 
+@functools.lru_cache(maxsize=1)
+def _cpu_peak() -> float:
+    return measure_matmul_flops()
+
+
 def peak_flops_per_device(device_kind: str, platform: str, override: float | None = None) -> float:
     """Peak FLOP/s of one device from its ``device_kind`` (e.g. "TPU v4", "NVIDIA H100 80GB HBM3")."""
     if override:
@@ -54,7 +60,7 @@ def peak_flops_per_device(device_kind: str, platform: str, override: float | Non
     if "h100" in kind:
         return PEAK_FLOPS["h100-sxm"]
     if platform == "cpu":
-        return CPU_MEASURED_FLOPS
+        return _cpu_peak()
     raise ValueError(f"no peak FLOP/s known for {device_kind!r}: pass --peak-flops")
 
 

@@ -1,6 +1,6 @@
 """The whole flow on the bundled sample: corpus -> vocab -> pack -> train -> stats.
 
-    palmkit demo --output out/demo          # what `make demo` runs; ~5-10 min on 2 cores
+    palmkit demo --output out/demo          # what `make demo` runs; ~2-5 min on 2 cores
 
 Each stage is called through its own typed config and ``main(config)``, exactly what its
 `palmkit` subcommand does, so the demo exercises the real jobs (Beam DirectRunner, SentencePiece,

@@ -11,7 +11,7 @@ def configure(p: argparse.ArgumentParser) -> None:
 
     d = DemoConfig()
     p.description = ("Run palmkit corpus -> vocab train -> pack -> train -> stats --html on the "
-                     "bundled sample (data/sample) and print a summary. ~5-10 minutes on 2 cores.")
+                     "bundled sample (data/sample) and print a summary. ~2-5 minutes on 2 cores.")
     p.add_argument("--output", default=d.output, help="folder for every output (replaced)")
     p.add_argument("--sources", default=d.sources, help="sources YAML (default: the sample)")
     p.add_argument("--vocab-size", type=int, default=d.vocab_size,

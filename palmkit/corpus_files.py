@@ -6,12 +6,11 @@ pyarrow only, so it is safe on both sides.
 
 from __future__ import annotations
 
-import os
 from typing import Iterator
 
 import pyarrow.parquet as pq
 
-from palmkit.manifest import Manifest
+from palmkit.manifest import Manifest, join  # join: re-exported for corpus readers
 
 CLEAN_DIR = "clean"
 REJECTS_DIR = "rejects"
@@ -50,6 +49,3 @@ def iter_documents(
         cols = [batch.column(c).to_pylist() for c in columns]
         yield from zip(*cols)
 
-
-def join(corpus: str, rel: str) -> str:
-    return corpus.rstrip("/") + "/" + rel if "://" in corpus else os.path.join(corpus, rel)

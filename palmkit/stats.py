@@ -32,10 +32,13 @@ def _document_stats(corpus: str, manifest: Manifest) -> dict[str, dict]:
     out = {}
     for component, rels in clean_files(manifest).items():
         lengths, langs = [], Counter()
-        for rel in rels:
-            table = pq.read_table(join(corpus, rel), columns=["text", "language"])
-            lengths.append(pc.binary_length(pc.cast(table["text"], "binary")).to_numpy(False))
-            langs.update(x if x is not None else "none" for x in table["language"].to_pylist())
+        for rel in rels:  # one record batch at a time: texts are never held whole
+            reader = pq.ParquetFile(join(corpus, rel))
+            for batch in reader.iter_batches(batch_size=4096, columns=["text", "language"]):
+                text = batch.column("text")
+                lengths.append(pc.binary_length(pc.cast(text, "binary")).to_numpy(False))
+                langs.update(x if x is not None else "none"
+                             for x in batch.column("language").to_pylist())
         sizes = np.concatenate(lengths) if lengths else np.zeros(0, np.int64)
         out[component] = {
             "documents": int(len(sizes)),

@@ -21,6 +21,8 @@ in ``Cleaning``. This module imports neither Beam nor JAX.
 
 from __future__ import annotations
 
+from palmkit.errors import UserError
+
 import dataclasses
 import os
 from typing import Any, Iterable
@@ -38,7 +40,7 @@ BUILTIN: dict[str, str] = {
 SHARE_TOLERANCE = 1e-6
 
 
-class MixtureError(ValueError):
+class MixtureError(UserError):
     """A mixture that cannot be used, with a message that says why."""
 
 

@@ -17,6 +17,8 @@ filesystem (gs://) serialise with ``to_json``/``from_json`` through their own fi
 
 from __future__ import annotations
 
+from palmkit.errors import UserError
+
 import dataclasses
 import hashlib
 import importlib.metadata
@@ -29,7 +31,7 @@ MANIFEST_NAME = "manifest.json"
 FORMAT_VERSION = 1
 
 
-class ManifestError(ValueError):
+class ManifestError(UserError):
     """A manifest is missing, from the wrong stage, or does not match its files or consumer."""
 
 

@@ -105,6 +105,10 @@ class Reason:
     NEAR_DUPLICATE = "near_duplicate"  # Levenshtein near-duplicate of the survivor
     LICENSE = "license"  # copyleft or (if configured) unknown license
     PROGRAMMING_LANGUAGE = "programming_language"  # not one of PaLM's 24 languages
+    INVALID_FIELD = "invalid_field"  # a metadata field (id, license, path, ...) of a wrong type
+    DUPLICATE_ID = "duplicate_id"  # a later record with the id of an earlier one
+    SYMLINK = "symlink"  # a code-tree entry that is a symbolic link (never followed)
+    SPECIAL_FILE = "special_file"  # a FIFO, socket or device in a code tree (never opened)
 
     ALL = (
         INVALID_JSON,
@@ -120,7 +124,25 @@ class Reason:
         NEAR_DUPLICATE,
         LICENSE,
         PROGRAMMING_LANGUAGE,
+        INVALID_FIELD,
+        DUPLICATE_ID,
+        SYMLINK,
+        SPECIAL_FILE,
     )
+
+#: A reject keeps at most this many UTF-8 bytes of the offending text (a prefix): enough to
+#: judge a rule by eye, and a 30 MB broken JSON line or a decompression bomb costs 64 KiB.
+REJECT_TEXT_BYTES = 64 << 10
+
+
+def text_prefix(text: str | None, limit: int = REJECT_TEXT_BYTES) -> str | None:
+    """``text`` cut to at most ``limit`` UTF-8 bytes, at a character boundary."""
+    if text is None or len(text) * 4 <= limit:  # at most 4 bytes per character: no encode
+        return text
+    data = text.encode("utf-8", errors="surrogatepass")
+    if len(data) <= limit:
+        return text
+    return data[:limit].decode("utf-8", errors="ignore")
 
 
 @dataclasses.dataclass(slots=True)
@@ -128,8 +150,8 @@ class Reject:
     """A record that did not survive, and why.
 
     ``detail`` is for people and always names the file and line/record; ``reason`` is for
-    machines. ``text`` keeps what could be decoded (None when nothing could), so rejects can
-    be inspected and re-processed.
+    machines. ``text`` keeps what could be decoded (None when nothing could), at most
+    ``REJECT_TEXT_BYTES`` of it (a prefix), so rejects can be inspected.
     """
 
     id: str
@@ -141,6 +163,9 @@ class Reject:
     text: str | None = None
     duplicate_of: str | None = None
     similarity: float | None = None
+
+    def __post_init__(self):
+        self.text = text_prefix(self.text)
 
     def to_row(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

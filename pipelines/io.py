@@ -20,6 +20,8 @@ samples by row group).
 
 from __future__ import annotations
 
+from palmkit.errors import UserError
+
 import hashlib
 import os
 from typing import Any, Iterable
@@ -73,7 +75,7 @@ def plan_shards(text_bytes: dict[str, int], *, fixed: int | None = None,
     return {g: fixed if fixed else size(n) for g, n in sorted(groups.items())}
 
 
-class OutputError(ValueError):
+class OutputError(UserError):
     """The output folder already holds a corpus (and --overwrite was not given)."""
 
 

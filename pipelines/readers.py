@@ -23,6 +23,8 @@ whatever the file size. Paths go through Beam's ``FileSystems``, so gs:// works 
 
 from __future__ import annotations
 
+from palmkit.errors import UserError
+
 import contextlib
 import dataclasses
 import functools
@@ -45,7 +47,7 @@ LICENSE_PREFIX_BYTES = 65_536  # licenses are identified by their first phrases
 Output = Document | Reject
 
 
-class TfdsError(ValueError):
+class TfdsError(UserError):
     """A TFDS source that cannot be read (missing dataset/split, TensorFlow needed)."""
 
 

@@ -30,6 +30,8 @@ missing paths and globs that match nothing each raise ``SourceError`` naming fil
 
 from __future__ import annotations
 
+from palmkit.errors import UserError
+
 import dataclasses
 import glob
 import os
@@ -56,7 +58,7 @@ _KEYS = {
 }
 
 
-class SourceError(ValueError):
+class SourceError(UserError):
     """A sources file that cannot be used; the message names the file, entry and problem."""
 
 

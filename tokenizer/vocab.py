@@ -25,6 +25,8 @@ trainer both import it.
 
 from __future__ import annotations
 
+from palmkit.errors import UserError
+
 import hashlib
 import os
 from typing import Iterable, Sequence
@@ -36,7 +38,7 @@ LOWER_BLOCK = "\u2581"  # SentencePiece's whitespace meta symbol
 _LOWER_BLOCK_BYTES = tuple(f"<0x{b:02X}>" for b in LOWER_BLOCK.encode("utf-8"))
 
 
-class VocabularyError(ValueError):
+class VocabularyError(UserError):
     """A model file that cannot serve as a lossless palmkit vocabulary."""
 
 

@@ -23,8 +23,14 @@ Shuffling and packing
 ---------------------
 Every kept copy ``(id, epoch)`` gets an order key ``hash(seed, "order", id, epoch)``; its shard
 is ``key % num_shards`` and a shard's documents are sorted by key. A shard is packed as
-``doc, [eod], doc, [eod], ...`` cut into rows of exactly ``seq_len`` tokens; only the final
-partial row is dropped (and counted). No padding anywhere.
+``[eod], doc, [eod], doc, [eod], ...`` cut into rows of exactly ``seq_len`` tokens; only the
+final partial row is dropped (and counted). No padding anywhere.
+
+Why the leading ``[eod]``: the training stream is the shards in index order, and a shard's
+dropped tail cuts its last document short. Without a separator at the start of the next shard,
+that truncated document ran straight into the next shard's first document (7 such joins in a
+real 8-shard pack, one per shard boundary). With it, every span between two ``[eod]`` in the
+whole stream is one document or a prefix of one, never two. Cost: one token per shard.
 """
 
 from __future__ import annotations
@@ -166,18 +172,20 @@ def plan_sampling(
 def pack(
     docs: Sequence[np.ndarray], *, seq_len: int, eod_id: int
 ) -> tuple[np.ndarray, int]:
-    """Join documents with ``[eod]`` and cut into rows of exactly ``seq_len`` tokens.
+    """Lay out ``[eod] doc [eod] doc [eod] ...`` and cut it into rows of exactly ``seq_len``.
 
     Returns ``(examples[int32, (n, seq_len)], dropped_tokens)``: only the final partial row is
-    dropped. Array work only (one concatenate, one reshape): tens of millions of tokens/s.
+    dropped. Array work only (one fill, one copy per document, one reshape): hundreds of
+    millions of tokens/s. An empty shard has no tokens (not even the leading ``[eod]``).
     """
     if seq_len <= 0:
         raise ValueError("seq_len must be positive")
     if not docs:
         return np.zeros((0, seq_len), dtype=TOKEN_DTYPE), 0
     lengths = np.fromiter((len(d) for d in docs), dtype=np.int64, count=len(docs))
-    ends = np.cumsum(lengths + 1)  # position after each document's [eod]
+    ends = 1 + np.cumsum(lengths + 1)  # position after each document's [eod]
     flat = np.empty(int(ends[-1]), dtype=TOKEN_DTYPE)
+    flat[0] = eod_id
     flat[ends - 1] = eod_id
     starts = ends - 1 - lengths
     for d, s, n in zip(docs, starts, lengths):
@@ -188,8 +196,15 @@ def pack(
 
 
 def split_at_eod(examples: np.ndarray, eod_id: int) -> list[np.ndarray]:
-    """Inverse of ``pack`` up to the dropped tail: the documents in order (the last may be cut)."""
+    """The token spans between ``[eod]`` markers of consecutive rows, in order.
+
+    For one packed shard: its documents in order, the last possibly cut by the dropped tail
+    (the span before the leading ``[eod]`` is empty and not returned). Given rows that start
+    mid-document, the first span is that document's remainder.
+    """
     flat = examples.reshape(-1)
     pieces = np.split(flat, np.flatnonzero(flat == eod_id) + 1)
-    whole = [p[:-1] for p in pieces[:-1]]  # each ends with its [eod]
-    return whole + ([pieces[-1]] if len(pieces[-1]) else [])
+    spans = [p[:-1] for p in pieces[:-1]]  # each ends with its [eod]
+    if flat.size and flat[0] == eod_id:
+        spans = spans[1:]  # nothing before the leading [eod]
+    return spans + ([pieces[-1]] if len(pieces[-1]) else [])

@@ -112,15 +112,51 @@ def test_shards_decode_back_to_the_sampled_documents_in_order(corpus_and_vocab, 
         table = pq.read_table(tmp_path / "a" / f"shard-{s:05d}-of-00003.parquet")
         ex = np.array(table["tokens"].to_pylist(), dtype=np.int32).reshape(-1, SEQ_LEN)
         docs = packing.split_at_eod(ex, vocab_obj.eod_id)
-        whole = int((ex == vocab_obj.eod_id).sum())
+        whole = max(0, int((ex == vocab_obj.eod_id).sum()) - 1)  # less the leading [eod]
         assert [d.tolist() for d in docs[:whole]] == [e[1] for e in expected[:whole]]
         for d, e in zip(docs[:whole], expected[:whole]):  # decoding gives back the documents
             if e[2]:
                 assert vocab_obj.decode(d.tolist()) == e[3]
         if len(docs) > whole:  # the row boundary cut the next document: a prefix of it
             assert expected[whole][1][: len(docs[whole])] == docs[whole].tolist()
-        dropped += sum(len(e[1]) + 1 for e in expected) - ex.size
+        dropped += sum(len(e[1]) + 1 for e in expected) + bool(expected) - ex.size
     assert dropped == m.counts["dropped_tokens"]
+
+
+def test_training_stream_never_joins_two_documents(corpus_and_vocab, tmp_path):
+    """Every span between two [eod] of the whole stream (shards in training order, across shard
+    boundaries) is one document or a prefix of one, by tokens and by decoded text."""
+    corpus, vocab = corpus_and_vocab
+    m = _pack(corpus, vocab, tmp_path / "a")
+    vocab_obj = tokenizer.load(vocab)
+    texts = []
+    for path in sorted(glob.glob(f"{corpus}/clean/*/*.parquet")):
+        texts += pq.read_table(path)["text"].to_pylist()
+    encoded = {tuple(vocab_obj.encode(t)): t for t in texts}
+    by_start: dict[tuple, list[tuple]] = {}  # first 4 tokens -> documents
+    for k in encoded:
+        by_start.setdefault(k[:4], []).append(k)
+
+    def is_prefix(span: tuple) -> bool:
+        if len(span) < 4:
+            return any(k[: len(span)] == span for k in encoded)
+        return any(k[: len(span)] == span for k in by_start.get(span[:4], ()))
+
+    rows = [np.array(pq.read_table(tmp_path / "a" / f"shard-{i:05d}-of-00003.parquet")["tokens"]
+                     .to_pylist(), dtype=np.int32).reshape(-1, SEQ_LEN) for i in range(3)]
+    assert sum(r.shape[0] for r in rows[:-1]) and all(r.size for r in rows)
+    spans = packing.split_at_eod(np.concatenate(rows), vocab_obj.eod_id)
+    assert len(spans) == m.counts["documents_packed"] or len(spans) > 10
+    cut = 0
+    for span in spans:
+        key = tuple(span.tolist())
+        assert is_prefix(key), f"span of {len(key)} tokens is not one document or its prefix"
+        if key not in encoded:
+            cut += 1
+            text = vocab_obj.decode(list(key)).rstrip("\ufffd")  # a cut UTF-8 byte sequence
+            assert any(t.startswith(text) for t in texts)
+    # Cut documents: one per shard boundary (dropped tails) plus the boundary-bucket prefixes.
+    assert cut >= 2
 
 
 def test_two_runs_and_two_workers_give_identical_bytes(corpus_and_vocab, tmp_path):

@@ -17,29 +17,41 @@ def arr(*xs):
 
 
 def test_pack_hand_computed():
-    # docs [1 2 3] [4] [5 6 7 8] [9 9] + eods = 14 tokens -> 3 rows of 4, 2 dropped.
+    # [eod] + docs [1 2 3] [4] [5 6 7 8] [9 9] + eods = 15 tokens -> 3 rows of 4, 3 dropped.
     ex, dropped = packing.pack([arr(1, 2, 3), arr(4), arr(5, 6, 7, 8), arr(9, 9)], seq_len=4, eod_id=EOD)
     assert ex.dtype == np.int32
-    assert ex.tolist() == [[1, 2, 3, 0], [4, 0, 5, 6], [7, 8, 0, 9]]
-    assert dropped == 2  # the tail "9 [eod]"
+    assert ex.tolist() == [[0, 1, 2, 3], [0, 4, 0, 5], [6, 7, 8, 0]]
+    assert dropped == 3  # the tail "9 9 [eod]"
 
 
 def test_pack_exact_fit_drops_nothing():
-    ex, dropped = packing.pack([arr(1, 2), arr(3)], seq_len=5, eod_id=EOD)
-    assert ex.tolist() == [[1, 2, 0, 3, 0]] and dropped == 0
+    ex, dropped = packing.pack([arr(1, 2), arr(3)], seq_len=6, eod_id=EOD)
+    assert ex.tolist() == [[0, 1, 2, 0, 3, 0]] and dropped == 0
 
 
 def test_pack_document_longer_than_row_is_split_across_rows():
-    ex, dropped = packing.pack([arr(*range(1, 8))], seq_len=3, eod_id=EOD)
-    assert ex.tolist() == [[1, 2, 3], [4, 5, 6]]
-    assert dropped == 2  # "7 [eod]"
+    ex, dropped = packing.pack([arr(*range(1, 9))], seq_len=3, eod_id=EOD)
+    assert ex.tolist() == [[0, 1, 2], [3, 4, 5], [6, 7, 8]]
+    assert dropped == 1  # its "[eod]"
 
 
 def test_pack_empty_and_too_short():
     ex, dropped = packing.pack([], seq_len=4, eod_id=EOD)
     assert ex.shape == (0, 4) and dropped == 0
     ex, dropped = packing.pack([arr(1)], seq_len=4, eod_id=EOD)
-    assert ex.shape == (0, 4) and dropped == 2
+    assert ex.shape == (0, 4) and dropped == 3
+
+
+def test_concatenated_shards_never_join_two_documents():
+    # The training stream is shard 0's rows then shard 1's: the document cut by shard 0's
+    # dropped tail must not run into shard 1's first document.
+    a, b = [arr(1, 2, 3), arr(4, 5, 6, 7, 13)], [arr(8, 9), arr(10, 11, 12)]
+    ex0, d0 = packing.pack(a, seq_len=3, eod_id=EOD)  # 0 1 2 | 3 0 4 | 5 6 7 || 13 0 dropped
+    ex1, d1 = packing.pack(b, seq_len=3, eod_id=EOD)  # 0 8 9 | 0 10 11 || 12 0 dropped
+    assert (d0, d1) == (2, 2)
+    spans = [s.tolist() for s in packing.split_at_eod(np.concatenate([ex0, ex1]), EOD)]
+    # [4 5 6 7] is a prefix of shard 0's last document, not joined to shard 1's [8 9].
+    assert spans == [[1, 2, 3], [4, 5, 6, 7], [8, 9], [10, 11]]
 
 
 docs_strategy = st.lists(
@@ -53,15 +65,18 @@ docs_strategy = st.lists(
 def test_split_at_eod_gives_back_documents_in_order(docs, seq_len):
     ex, dropped = packing.pack(docs, seq_len=seq_len, eod_id=EOD)
     assert ex.shape[1] == seq_len  # no padding: every row is full
-    total = sum(len(d) + 1 for d in docs)
+    total = sum(len(d) + 1 for d in docs) + bool(docs)  # + the leading [eod]
     assert ex.size + dropped == total and dropped < seq_len
     got = packing.split_at_eod(ex, EOD)
-    stream = np.concatenate([np.append(d, EOD) for d in docs]) if docs else np.zeros(0, np.int32)
-    expected = packing.split_at_eod(stream[: ex.size], EOD)
-    assert [g.tolist() for g in got] == [e.tolist() for e in expected]
-    # All whole documents that fit come back exactly, in order.
-    n_whole = int((stream[: ex.size] == EOD).sum())
+    stream = np.concatenate([[EOD]] + [np.append(d, EOD) for d in docs]).astype(np.int32) \
+        if docs else np.zeros(0, np.int32)
+    assert ex.reshape(-1).tolist() == stream[: ex.size].tolist()
+    # All whole documents that fit come back exactly, in order; then at most one prefix.
+    n_whole = max(0, int((stream[: ex.size] == EOD).sum()) - 1)
     assert [g.tolist() for g in got[:n_whole]] == [d.tolist() for d in docs[:n_whole]]
+    assert len(got) <= n_whole + 1
+    if len(got) > n_whole:
+        assert docs[n_whole][: len(got[n_whole])].tolist() == got[n_whole].tolist()
 
 
 def _histograms(sizes_by_component, seed=0):

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 from typing import Any, Iterable, Iterator
 
 import apache_beam as beam
@@ -35,9 +36,11 @@ from apache_beam.options.pipeline_options import PipelineOptions, TestOptions
 from apache_beam.runners.runner import PipelineResult, PipelineState
 
 import mixtures
+from palmkit.errors import UserError
 from palmkit.manifest import MANIFEST_NAME, Manifest, join, library_versions
 from palmkit.records import Document, Reject
 from pipelines import io, readers
+from pipelines.beam_options import check_pipeline_args, config_flags
 from pipelines.sources import SourceSpec, load_sources
 from pipelines.stage import StageOutput, load_stage, merge_stats
 from pipelines.validate import DEFAULT_MAX_DOC_BYTES, validate
@@ -90,6 +93,27 @@ class CorpusConfig:
     exact_dedup_scope: str | None = None  # corpus | component (default corpus)
     allow_unknown_license: bool | None = None  # default: reject unknown licenses
     near_dedup_threshold: float | None = None  # Levenshtein similarity (stage default)
+
+    def __post_init__(self):
+        """Refuse values no run can use, before anything starts (one line each)."""
+        def bad(flag: str, what: str):
+            raise UserError(f"--{flag} {what}")
+
+        if self.max_doc_bytes < 1:
+            bad("max-doc-bytes", f"must be >= 1, got {self.max_doc_bytes}")
+        if self.num_shards is not None and self.num_shards < 1:
+            bad("num-shards", f"must be >= 1, got {self.num_shards}")
+        if self.shard_bytes < 1:
+            bad("shard-bytes", f"must be >= 1, got {self.shard_bytes}")
+        for flag, value, low, high in (("langid-threshold", self.langid_threshold, 0.0, 1.0),
+                                       ("near-dedup-threshold", self.near_dedup_threshold, 0.0, 1.0)):
+            if value is not None and not (math.isfinite(value) and low <= value <= high):
+                bad(flag, f"must be between {low} and {high}, got {value}")
+        if self.quality_alpha is not None and not (math.isfinite(self.quality_alpha)
+                                                   and self.quality_alpha > 0):
+            bad("quality-alpha", f"must be a positive number, got {self.quality_alpha}")
+        if self.quality_train_docs is not None and self.quality_train_docs < 1:
+            bad("quality-train-docs", f"must be >= 1, got {self.quality_train_docs}")
 
     def to_manifest(self, mixture: mixtures.Mixture) -> dict[str, Any]:
         """What the manifest records: no output path (moving a corpus must not change it)."""
@@ -378,13 +402,17 @@ def run_pipeline(config: CorpusConfig, pipeline_args: Iterable[str] = ()) -> Pip
     for stage in stages:  # optional pre-flight check of a stage (see pipelines/stage.py)
         if hasattr(stage, "check_sources"):
             stage.check_sources({s.component for s in specs})
-    io.prepare_output(config.output, overwrite=config.overwrite)
+    staging = io.prepare_output(config.output, overwrite=config.overwrite)
     logger.info("corpus: %d sources, %d inputs -> %s", len(specs),
                 sum(len(s.inputs) or 1 for s in specs), config.output)
     pipeline = beam.Pipeline(options=PipelineOptions(list(pipeline_args)))
-    build(pipeline, config=config, specs=specs, mixture=mixture, stages=stages)
+    build(pipeline, config=dataclasses.replace(config, output=staging), specs=specs,
+          mixture=mixture, stages=stages)
     result = pipeline.run()
     result.wait_until_finish()
+    if result.state == PipelineState.DONE and staging != config.output:
+        written = Manifest.from_json(io.read_text(join(staging, MANIFEST_NAME)))
+        io.publish(config.output, staging, files=written.outputs)
     return result
 
 
@@ -392,6 +420,7 @@ def main(config: CorpusConfig, pipeline_args: Iterable[str] = ()) -> Manifest | 
     """Run the job; return its manifest (None for remote outputs and ``--dry_run``: read a remote
     manifest with ``Manifest.from_json``)."""
     pipeline_args = list(pipeline_args)
+    check_pipeline_args(pipeline_args, job="corpus", own_flags=config_flags(config))
     result = run_pipeline(config, pipeline_args)
     if result.state != PipelineState.DONE:
         raise RuntimeError(f"corpus pipeline ended in state {result.state}")

@@ -65,8 +65,10 @@ def run(args: argparse.Namespace, extra: list[str]) -> int:
     logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
                         format="%(asctime)s %(levelname)s %(message)s", force=True)
     logging.getLogger("apache_beam").setLevel(logging.WARNING)  # keep progress lines readable
+    from palmkit.errors import UserError
+
     if (args.num_shards is not None and args.num_shards < 1) or args.max_doc_bytes < 1:
-        raise SystemExit("palmkit corpus: --num-shards and --max-doc-bytes must be >= 1")
+        raise UserError("--num-shards and --max-doc-bytes must be >= 1")
     from pipelines.corpus import DEFAULT_STAGES
 
     if args.stages is None:
@@ -104,10 +106,9 @@ def run(args: argparse.Namespace, extra: list[str]) -> int:
 
 def main_from_argv(argv: list[str]) -> int:
     """``python -m pipelines.corpus ...``: same flags as ``palmkit corpus``."""
-    parser = argparse.ArgumentParser(prog="python -m pipelines.corpus")
-    configure(parser)
-    args, extra = parser.parse_known_args(argv)
-    return run(args, extra)
+    from palmkit import cli
+
+    return cli.main(["corpus", *argv])  # the same parsing, checks and one-line errors
 
 
 if __name__ == "__main__":

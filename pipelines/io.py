@@ -139,16 +139,69 @@ def write_text_atomic(path: str, text: str) -> None:
     FileSystems.rename([tmp], [path])
 
 
-def prepare_output(output: str, *, overwrite: bool) -> None:
-    """Refuse to mix two runs' shards: an output that holds a corpus is an error unless
-    ``overwrite``, which deletes ``clean/``, ``rejects/`` and the manifest first."""
-    existing = [join(output, n) for n in (MANIFEST_NAME, CLEAN, REJECTS)]
-    existing = [p for p in existing if FileSystems.exists(p)]
+INCOMING = ".incoming"  # where a run that replaces a previous output writes, until it succeeds
+
+
+def _entries_present(output: str, names: Iterable[str]) -> list[str]:
+    present = []
+    for name in names:
+        if "*" in name:
+            present += sorted(m.path for m in FileSystems.match([join(output, name)])[0].metadata_list)
+        elif FileSystems.exists(join(output, name)):
+            present.append(join(output, name))
+    return present
+
+
+def prepare_output(output: str, *, overwrite: bool, previous: tuple[str, ...] = (
+        MANIFEST_NAME, CLEAN, REJECTS), what: str = "a corpus") -> str:
+    """Check ``output`` and return the folder this run writes into.
+
+    An output that is an existing file is refused. One that holds a previous run (any of
+    ``previous``: names or globs) is refused unless ``overwrite``; then the new run writes into
+    ``output/.incoming`` and ``publish`` swaps it in only once it has succeeded, so a failed
+    run leaves the previous output intact. Leftovers of an earlier failed run are removed.
+    """
+    if "://" not in output and os.path.isfile(output):
+        raise OutputError(f"--output {output} is a file; give a folder (it is created if missing)")
+    incoming = join(output, INCOMING)
+    existing = _entries_present(output, previous)
     if existing and not overwrite:
-        raise OutputError(f"{output} already holds a corpus ({', '.join(existing)}); "
-                          f"pass --overwrite to replace it")
-    if existing:
-        FileSystems.delete(existing)
+        shown = ", ".join(existing[:3]) + (f" and {len(existing) - 3} more" if len(existing) > 3
+                                           else "")
+        raise OutputError(f"{output} already holds {what} ({shown}); pass --overwrite to "
+                          f"replace it (the old one is kept until the new run succeeds)")
+    if FileSystems.exists(incoming):
+        FileSystems.delete([incoming])
+    return incoming if existing else output
+
+
+def publish(output: str, staging: str, *, files: Iterable[str],
+            previous: tuple[str, ...] = (MANIFEST_NAME, CLEAN, REJECTS)) -> None:
+    """Replace the previous output by the finished run in ``staging`` (no-op when the run
+    wrote into ``output`` directly). The old manifest goes first and the new one comes last,
+    so at no moment does a manifest describe files that are not there."""
+    if staging == output:
+        return
+    old = _entries_present(output, previous)
+    manifest = join(output, MANIFEST_NAME)
+    if manifest in old:
+        FileSystems.delete([manifest])
+        old.remove(manifest)
+    if old:
+        FileSystems.delete(old)
+    files = sorted(set(files))
+    if "://" in output:  # object stores have no directories: move file by file
+        FileSystems.rename([join(staging, f) for f in files], [join(output, f) for f in files])
+    else:  # local: move the top-level entries (clean/, rejects/, shard files)
+        for top in sorted({f.split("/", 1)[0] for f in files}):
+            os.replace(join(staging, top), join(output, top))
+    FileSystems.rename([join(staging, MANIFEST_NAME)], [manifest])
+    FileSystems.delete([staging])
+
+
+def read_text(path: str) -> str:
+    with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as f:
+        return f.read().decode("utf-8")
 
 
 def read_table(path: str, schema: pa.Schema = DOCUMENT_SCHEMA) -> pa.Table:

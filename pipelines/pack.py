@@ -39,14 +39,18 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import PipelineOptions
 
 import mixtures
-from palmkit.manifest import FileEntry, Manifest, library_versions
+from palmkit.errors import UserError
+from palmkit.manifest import FileEntry, Manifest, ManifestError, library_versions
 from palmkit.records import TOKEN_ARROW_TYPE, packed_schema
+from pipelines import io as outputs
 from pipelines import packing
+from pipelines.beam_options import check_pipeline_args, config_flags
 from palmkit.corpus_files import clean_files, iter_documents, join, read_corpus_manifest
 
 log = logging.getLogger(__name__)
 
 STAGE = "pack"
+PREVIOUS_OUTPUT = ("manifest.json", "shard-*.parquet")  # what a previous pack left in a folder
 ROWS_PER_GROUP = 1024  # rows per Parquet row group: 8 MiB at seq_len 2048
 
 
@@ -61,6 +65,19 @@ class PackConfig:
     num_shards: int = 8
     seed: int = 0
     batch_size: int = 256  # documents per encode_batch call
+    overwrite: bool = False  # replace a previous pack in ``output`` (kept until this run succeeds)
+    verify_checksums: bool = True  # re-hash every corpus shard against its manifest first
+
+    def __post_init__(self):
+        """Refuse values no run can use, before anything starts (one line each)."""
+        if self.seq_len <= 1:
+            raise UserError(f"--seq-len must be >= 2, got {self.seq_len}")
+        if self.num_shards < 1:
+            raise UserError(f"--num-shards must be >= 1, got {self.num_shards}")
+        if self.total_tokens is not None and self.total_tokens <= 0:
+            raise UserError(f"--total-tokens must be positive, got {self.total_tokens}")
+        if self.batch_size < 1:
+            raise UserError(f"--batch-size must be >= 1, got {self.batch_size}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -299,26 +316,70 @@ class PackCorpus(beam.PTransform):
 
 
 def vocab_info(vocab: str) -> dict:
-    """What the trainer checks against the model: vocabulary size, [eod] id, file checksum."""
+    """What the trainer checks against the model: vocabulary size, [eod] id, file checksum.
+
+    When ``PREFIX.json`` (written by ``palmkit vocab train``) lies beside ``PREFIX.model``, the
+    model must be the one it describes (SHA-256, size, [eod] id): a model swapped or damaged
+    after training is refused here, not found by a trainer later.
+    """
+    import json
+
     import tokenizer
 
     tok = tokenizer.load(_local_copy(vocab))
-    return {"vocab_size": tok.vocab_size, "eod_id": tok.eod_id, "vocab_sha256": tok.sha256}
+    info = {"vocab_size": tok.vocab_size, "eod_id": tok.eod_id, "vocab_sha256": tok.sha256}
+    report = vocab[: -len(".model")] + ".json" if vocab.endswith(".model") else vocab + ".json"
+    if FileSystems.exists(report):
+        with FileSystems.open(report) as f:
+            try:
+                written = json.loads(f.read().decode("utf-8"))
+            except ValueError as e:
+                raise UserError(f"{report}: not valid JSON ({e})") from None
+        expected = {"vocab_sha256": written.get("sha256"), "vocab_size": written.get("vocab_size"),
+                    "eod_id": written.get("eod_id")}
+        wrong = [k for k, v in expected.items() if v is not None and v != info[k]]
+        if wrong:
+            raise UserError(f"{vocab} does not match {report} ({', '.join(wrong)} differ): the "
+                            f"model was replaced or damaged after training; retrain or copy both")
+    return info
+
+
+def _check_output(config: PackConfig) -> str:
+    """The folder this run writes into (see ``pipelines.io.prepare_output``)."""
+    return outputs.prepare_output(config.output, overwrite=config.overwrite,
+                             previous=PREVIOUS_OUTPUT, what="a pack output")
+
+
+def _check_fits(config: PackConfig, corpus_manifest: Manifest, components) -> None:
+    """Tokens are never more than bytes (every piece is >= 1 byte), so a corpus whose kept
+    bytes cannot fill one example per shard is refused before tokenizing anything."""
+    counts = corpus_manifest.counts
+    kept = [counts.get(c, {}) for c in components]
+    if all(isinstance(c, dict) and "kept_bytes" in c for c in kept):
+        upper = sum(c["kept_bytes"] + c["kept"] for c in kept) + config.num_shards
+        if upper < config.seq_len:
+            raise UserError(f"--seq-len {config.seq_len} is longer than all the data: the corpus "
+                            f"holds at most {upper} tokens; lower --seq-len")
 
 
 def main(config: PackConfig, pipeline_args: list[str] | None = None) -> Manifest:
-    corpus_manifest = read_corpus_manifest(config.corpus)
+    check_pipeline_args(pipeline_args or [], job="pack", own_flags=config_flags(config))
+    corpus_manifest = read_corpus_manifest(config.corpus, checksums=config.verify_checksums)
     mixture = mixtures.get(config.mixture or corpus_manifest.config.get("mixture", "palm"))
     components = clean_files(corpus_manifest)
     mixture.check_components(components, what=f"corpus {config.corpus}")
-    if config.seq_len <= 0 or config.num_shards <= 0:
-        raise ValueError("--seq-len and --num-shards must be positive")
+    _check_fits(config, corpus_manifest, [c for c, s in mixture.shares.items() if s > 0])
     info = vocab_info(config.vocab)
+    staging = _check_output(config)
     options = PipelineOptions(pipeline_args or [])
     with beam.Pipeline(options=options) as p:
-        _ = p | "PackCorpus" >> PackCorpus(config, mixture=mixture,
-                                           corpus_manifest=corpus_manifest, vocab_info=info)
-    if "://" in config.output:
-        return Manifest.from_json(FileSystems.open(
-            FileSystems.join(config.output, "manifest.json")).read().decode("utf-8"))
-    return Manifest.read(config.output, stage=STAGE)
+        _ = p | "PackCorpus" >> PackCorpus(dataclasses.replace(config, output=staging),
+                                           mixture=mixture, corpus_manifest=corpus_manifest,
+                                           vocab_info=info)
+    manifest = Manifest.from_json(outputs.read_text(join(staging, "manifest.json")))
+    outputs.publish(config.output, staging, files=manifest.outputs, previous=PREVIOUS_OUTPUT)
+    if not sum(manifest.extra["examples_per_shard"]):
+        raise UserError(f"no example of {config.seq_len} tokens was filled: each of the "
+                        f"{config.num_shards} shards got fewer tokens; lower --seq-len or "
+                        f"--num-shards (the empty output is in {config.output})")
+    return manifest

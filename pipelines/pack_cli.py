@@ -29,6 +29,12 @@ def configure(p: argparse.ArgumentParser) -> None:
                    help="output shards; one shard is packed in one worker's memory, so keep "
                         "total tokens / shards below ~100M")
     p.add_argument("--seed", type=int, default=0, help="seed of sampling and shuffling")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace a previous pack in --output; it is kept until this run succeeds, "
+                        "and none of its shards is left beside the new ones")
+    p.add_argument("--no-verify-checksums", dest="verify_checksums", action="store_false",
+                   help="skip re-hashing the corpus shards against their manifest (sizes are "
+                        "still checked); hashing costs a few seconds per GB")
 
 
 def run(args: argparse.Namespace, extra: list[str]) -> int:
@@ -38,7 +44,7 @@ def run(args: argparse.Namespace, extra: list[str]) -> int:
     config = PackConfig(
         corpus=args.corpus, vocab=args.vocab, output=args.output, mixture=args.mixture,
         total_tokens=args.total_tokens, seq_len=args.seq_len, num_shards=args.num_shards,
-        seed=args.seed,
+        seed=args.seed, overwrite=args.overwrite, verify_checksums=args.verify_checksums,
     )
     manifest = main(config, extra)
     counts = manifest.counts

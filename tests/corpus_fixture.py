@@ -45,7 +45,8 @@ def write_corpus(
             rel = f"clean/{component}/part-{part:05d}.parquet"
             pq.write_table(documents_to_table(rows), os.path.join(root, rel))
             outputs[rel] = file_entry(os.path.join(root, rel), len(rows))
-        counts[component] = len(docs)
+        counts[component] = {"read": len(docs), "kept": len(docs), "rejected": {},
+                             "kept_bytes": sum(len(t.encode("utf-8")) for _, t in docs)}
     Manifest(stage="corpus", config={"mixture": mixture}, outputs=outputs,
-             counts={"documents": counts}).write(root)
+             counts=counts).write(root)
     return root

@@ -184,10 +184,14 @@ def test_explicit_budget_repeats_epochs_and_warns(corpus_and_vocab, tmp_path, ca
         assert abs(info["actual_share"] - info["target_share"]) < 0.005
 
 
-def test_pack_refuses_a_folder_that_is_not_a_corpus(corpus_and_vocab, tmp_path):
+def test_pack_refuses_a_folder_that_is_not_a_corpus(corpus_and_vocab, tmp_path, capsys):
     _, vocab = corpus_and_vocab
+    args = ["pack", "--corpus", str(tmp_path), "--vocab", vocab, "--output", str(tmp_path / "o")]
+    assert cli(args) == 2
+    err = capsys.readouterr().err.strip()
+    assert "not a finished palmkit stage output" in err and len(err.splitlines()) == 1
     with pytest.raises(ManifestError, match="not a finished palmkit stage output"):
-        cli(["pack", "--corpus", str(tmp_path), "--vocab", vocab, "--output", str(tmp_path / "o")])
+        cli(args + ["--debug"])
 
 
 def test_stats_on_pack_and_corpus_outputs(corpus_and_vocab, tmp_path, capsys):

@@ -14,7 +14,7 @@ any Beam runner through the usual flags (``--runner=DataflowRunner ...``, see do
 Graph::
 
     work items -> Plan (Parquet row groups, TFDS ranges) -> Reshuffle -> Read -> Validate
-      -> stage 1 -> ... -> stage n -> WriteClean       \
+      -> UniqueIds -> stage 1 -> ... -> stage n -> WriteClean       \
       rejects of read/validate/stages -> WriteRejects  -> Manifest (written last, in-pipeline)
       counts (read per work item, kept, rejected)      /
 
@@ -43,6 +43,7 @@ from pipelines import io, readers
 from pipelines.beam_options import check_pipeline_args, config_flags
 from pipelines.sources import SourceSpec, load_sources
 from pipelines.stage import StageOutput, load_stage, merge_stats
+from pipelines.unique_ids import UniqueIds
 from pipelines.validate import DEFAULT_MAX_DOC_BYTES, validate
 
 logger = logging.getLogger(__name__)
@@ -371,8 +372,10 @@ def build(pipeline: beam.Pipeline, *, config: CorpusConfig, specs: list[SourceSp
     num_shards = num_shards or shard_plan(config, specs)
     read = pipeline | "ReadSources" >> ReadSources(specs, max_doc_bytes=config.max_doc_bytes)
     valid = read.records | "Validate" >> Validate(config.max_doc_bytes)
-    cleaned = valid.docs | "Clean" >> RunStages(stages)
-    rejects = (valid[REJECTS_TAG], cleaned.rejects) | "AllRejects" >> beam.Flatten()
+    unique = valid.docs | "UniqueIds" >> UniqueIds()
+    cleaned = unique.docs | "Clean" >> RunStages(stages)
+    rejects = ((valid[REJECTS_TAG], unique.rejects, cleaned.rejects)
+               | "AllRejects" >> beam.Flatten())
     shards = dict(output=config.output, num_shards=num_shards)
     files_clean = cleaned.kept | "WriteClean" >> WriteShards(kind=io.CLEAN, groups=components,
                                                              **shards)

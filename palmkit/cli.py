@@ -98,3 +98,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"palmkit {args.command}: error: {message} (--debug shows the traceback)",
               file=sys.stderr)
         return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -15,6 +15,17 @@ crash mid-save leaves at most a tmp folder, which ``CheckpointManager`` ignores 
 to host memory and written by a background thread while training continues (~0.1 s of blocking per
 save for palm-tiny).
 
+Damaged checkpoints (``restore_intact``): a step folder that does not restore (a truncated or
+deleted array file, a zstd chunk with flipped bits, a missing or unparsable ``meta``, an empty
+folder) is *reported by step* and skipped: the newest step that restores wins, a warning names every
+bad step, its error (root cause, one line) and the step the run resumes from, and the bad folders
+are moved to ``W/checkpoints-corrupt/<step>`` (kept for inspection, out of Orbax's sight, so the
+run can save that step again). When no step restores, nothing is moved and the run stops with a
+``CheckpointError`` (a ``UserError``: one line naming the checkpoint folder and each bad step).
+A checkpoint written for other data, seed or batch schedule is not "damaged": that is a
+``UserError`` at once, with no fallback. Bit flips in an uncompressed byte would restore silently;
+Orbax compresses every chunk with zstd, whose frame checks catch the flips we have tried.
+
 ``W/skips.json`` is rewritten (temp file + rename) at every rollback, *after* the abandoned
 checkpoints are deleted, so after any crash it lists a superset of the skips in the latest
 checkpoint, and a resume replays exactly the recorded data order.
@@ -24,22 +35,66 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import os
 from typing import Any, Sequence
 
 import jax
 import orbax.checkpoint as ocp
 
+from palmkit.errors import UserError
 from trainer.schedules import Skip
 
+log = logging.getLogger(__name__)
+
 SKIPS_NAME = "skips.json"
+CHECKPOINTS_NAME = "checkpoints"
+QUARANTINE_NAME = "checkpoints-corrupt"
+#: Keys every checkpoint's ``meta`` carries (``trainer.train.checkpoint_meta``).
+META_KEYS = ("step", "skips", "loss_history", "examples_consumed", "batch_schedule", "seed",
+             "data_fingerprint")
+
+
+class CheckpointError(UserError):
+    """The checkpoint folder cannot be used: unreadable, no intact step, or edited by hand."""
+
+
+class DamagedCheckpoint(Exception):
+    """One step folder does not restore; ``str()`` is one line naming the step and the cause."""
+
+    def __init__(self, step: int, error: BaseException | str):
+        self.step = step
+        self.reason = error if isinstance(error, str) else one_line(error)
+        super().__init__(f"step {step}: {self.reason}")
+
+
+def one_line(error: BaseException, limit: int = 240) -> str:
+    """``Class: first line of the message`` of the root cause along ``raise ... from`` links
+    (Orbax wraps TensorStore's precise ``OUT_OF_RANGE``/``Data corruption`` error in a generic
+    multi-line one), at most ``limit`` characters."""
+    root, seen = error, {id(error)}
+    while root.__cause__ is not None and id(root.__cause__) not in seen:
+        root = root.__cause__
+        seen.add(id(root))
+    text = str(root).strip().splitlines()[0] if str(root).strip() else ""
+    if len(text) > limit:
+        text = text[: limit - 3] + "..."
+    return f"{type(root).__name__}: {text}" if text else type(root).__name__
+
+
+def checkpoint_dir(workdir: str) -> str:
+    return os.path.abspath(os.path.join(workdir, CHECKPOINTS_NAME))
 
 
 def make_manager(workdir: str, *, keep: int, async_save: bool = True) -> ocp.CheckpointManager:
     options = ocp.CheckpointManagerOptions(max_to_keep=keep, create=True,
                                            enable_async_checkpointing=async_save)
-    return ocp.CheckpointManager(os.path.abspath(os.path.join(workdir, "checkpoints")),
-                                 options=options, item_names=("state", "meta"))
+    directory = checkpoint_dir(workdir)
+    try:
+        return ocp.CheckpointManager(directory, options=options, item_names=("state", "meta"))
+    except Exception as e:  # e.g. W/checkpoints is a file, or unreadable
+        raise CheckpointError(f"{directory}: cannot open the checkpoint folder ({one_line(e)}); "
+                              f"fix it or use a new --workdir") from e
 
 
 def save(manager: ocp.CheckpointManager, step: int, state: Any, meta: dict) -> None:
@@ -54,9 +109,71 @@ def abstract_state(state_shapes: Any, shardings: Any) -> Any:
 
 
 def restore(manager: ocp.CheckpointManager, step: int, target: Any) -> tuple[Any, dict]:
-    out = manager.restore(step, args=ocp.args.Composite(state=ocp.args.StandardRestore(target),
-                                                        meta=ocp.args.JsonRestore()))
-    return out["state"], out["meta"]
+    """State and meta of ``step``; ``DamagedCheckpoint`` when the folder does not restore (any
+    exception from Orbax/TensorStore, or a ``meta`` that is not what ``save`` writes)."""
+    try:
+        out = manager.restore(step, args=ocp.args.Composite(state=ocp.args.StandardRestore(target),
+                                                            meta=ocp.args.JsonRestore()))
+        state, meta = out["state"], out["meta"]
+    except Exception as e:  # noqa: BLE001 -- whatever the damage, it is reported by step
+        raise DamagedCheckpoint(step, e) from e
+    if not isinstance(meta, dict) or any(k not in meta for k in META_KEYS):
+        have = sorted(meta) if isinstance(meta, dict) else type(meta).__name__
+        raise DamagedCheckpoint(step, f"meta lacks {[k for k in META_KEYS if k not in (meta or {})]} "
+                                      f"(has {have})")
+    if meta["step"] != step:
+        raise DamagedCheckpoint(step, f"meta says step {meta['step']}")
+    return state, meta
+
+
+def restore_intact(manager: ocp.CheckpointManager, target: Any, *, at_most: int | None = None,
+                   purpose: str = "resuming from") -> tuple[int, Any, dict] | None:
+    """``(step, state, meta)`` of the newest step ``<= at_most`` that restores; None if there are
+    no such steps. Damaged newer steps are warned about (one line each, naming the step restored
+    instead) and moved to ``W/checkpoints-corrupt``; if every candidate is damaged, nothing is
+    moved and ``CheckpointError`` names the folder and each step's error."""
+    manager.wait_until_finished()
+    steps = sorted((s for s in manager.all_steps() if at_most is None or s <= at_most), reverse=True)
+    damaged: list[DamagedCheckpoint] = []
+    for s in steps:
+        try:
+            state, meta = restore(manager, s, target)
+        except DamagedCheckpoint as e:
+            damaged.append(e)
+            continue
+        moved = quarantine(manager, [d.step for d in damaged]) if damaged else {}
+        for d in damaged:
+            log.warning("checkpoint step %d in %s is damaged (%s); moved to %s; %s step %d",
+                        d.step, manager.directory, d.reason, moved[d.step], purpose, s)
+        return s, state, meta
+    if damaged:
+        raise CheckpointError(
+            f"no intact checkpoint in {manager.directory}: "
+            + "; ".join(str(d) for d in damaged)
+            + " -- delete or move the damaged step folders to start over, or use a new --workdir")
+    return None
+
+
+def quarantine_dir(manager: ocp.CheckpointManager) -> str:
+    return os.path.join(os.path.dirname(str(manager.directory)), QUARANTINE_NAME)
+
+
+def quarantine(manager: ocp.CheckpointManager, steps: Sequence[int]) -> dict[int, str]:
+    """Move damaged step folders to ``W/checkpoints-corrupt/<step>`` (``<step>.1`` ... if taken),
+    out of the manager's sight; process 0 moves, all processes wait. Returns step -> new path."""
+    dest_root, moved = quarantine_dir(manager), {}
+    for s in steps:
+        dest, n = os.path.join(dest_root, str(s)), 1
+        while os.path.exists(dest):
+            dest, n = os.path.join(dest_root, f"{s}.{n}"), n + 1
+        moved[s] = dest
+        if jax.process_index() == 0:
+            os.makedirs(dest_root, exist_ok=True)
+            os.replace(os.path.join(str(manager.directory), str(s)), dest)
+    if jax.process_count() > 1:
+        ocp.multihost.sync_global_processes("palmkit_quarantine_checkpoints")
+    manager.reload()
+    return moved
 
 
 def rollback_step(manager: ocp.CheckpointManager, *, spike_step: int, rollback_steps: int) -> int | None:
@@ -96,8 +213,12 @@ def read_skips(workdir: str) -> tuple[Skip, ...]:
     path = os.path.join(workdir, SKIPS_NAME)
     if not os.path.exists(path):
         return ()
-    with open(path, encoding="utf-8") as f:
-        return skips_from_json(json.load(f)["skips"])
+    try:
+        with open(path, encoding="utf-8") as f:
+            return skips_from_json(json.load(f)["skips"])
+    except (ValueError, KeyError, TypeError) as e:  # JSONDecodeError is a ValueError
+        raise CheckpointError(f"{path}: not a skip record written by `palmkit train` "
+                              f"({one_line(e)}); restore it or use a new --workdir") from e
 
 
 def merge_skips(from_checkpoint: Sequence[Skip], from_file: Sequence[Skip]) -> tuple[Skip, ...]:
@@ -105,6 +226,6 @@ def merge_skips(from_checkpoint: Sequence[Skip], from_file: Sequence[Skip]) -> t
     made after that checkpoint was written); anything else means the workdir was edited."""
     ckpt, file = tuple(from_checkpoint), tuple(from_file)
     if file[: len(ckpt)] != ckpt:
-        raise ValueError(f"{SKIPS_NAME} does not extend the skips saved in the checkpoint "
-                         f"({len(file)} vs {len(ckpt)} entries): was the workdir edited?")
+        raise CheckpointError(f"{SKIPS_NAME} does not extend the skips saved in the checkpoint "
+                              f"({len(file)} vs {len(ckpt)} entries): was the workdir edited?")
     return file

@@ -19,6 +19,12 @@ manifest, the batch schedule and the skip list. That is the guarantee Grain's ``
 data-parallel processes each one reads only its own slice of every global batch
 (``schedules.process_slice``).
 
+Errors: a missing ``--data`` folder, a folder that is not a ``pack`` output (no manifest, or another
+stage's), a shard whose size or SHA-256 differs from the manifest, and -- with
+``--no-verify-checksums``, found only when its row group is read -- a shard that is not valid
+Parquet or holds ids outside the vocabulary each raise a one-line ``ManifestError`` (a
+``UserError``) naming the folder or file.
+
 Cost: a row group of 1024 x 2048 int32 is 8 MiB decoded; batches are contiguous example ranges, so
 a small LRU cache (4 groups) means every row group is read from disk about once.
 """
@@ -33,6 +39,7 @@ import threading
 from typing import Iterator, Sequence
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from palmkit.manifest import Manifest, ManifestError
@@ -60,6 +67,9 @@ class DataSpec:
 
 def read_spec(directory: str, *, verify_checksums: bool = True) -> DataSpec:
     """Read and check ``directory/manifest.json``: stage, dtype, files (sizes + SHA-256)."""
+    if "://" not in str(directory) and not os.path.isdir(directory):
+        what = "is not a folder" if os.path.exists(directory) else "does not exist"
+        raise ManifestError(f"--data {directory} {what}: pass the output folder of `palmkit pack`")
     manifest = Manifest.read(directory, stage=STAGE)
     origin = os.path.join(directory, "manifest.json")
     manifest.require("token_dtype", TOKEN_DTYPE, origin=origin)
@@ -131,9 +141,22 @@ class PackedExamples:
         out = np.concatenate(parts) if len(parts) != 1 else parts[0].copy()
         return out
 
+    def _path(self, shard: int) -> str:
+        return os.path.join(self.spec.directory, self.spec.shards[shard])
+
+    def _corrupt(self, shard: int, what: str, error: BaseException | str) -> ManifestError:
+        why = error if isinstance(error, str) else \
+            f"{type(error).__name__}: {(str(error).strip().splitlines() or [''])[0][:200]}"
+        return ManifestError(f"{self._path(shard)}: {what} ({why}); the shard is corrupt: re-run "
+                             f"`palmkit pack` (without --no-verify-checksums the SHA-256 check "
+                             f"finds this before training)")
+
     def _file(self, shard: int) -> pq.ParquetFile:
         if shard not in self._files:
-            f = pq.ParquetFile(os.path.join(self.spec.directory, self.spec.shards[shard]))
+            try:
+                f = pq.ParquetFile(self._path(shard))
+            except (OSError, pa.ArrowException) as e:
+                raise self._corrupt(shard, "not readable as Parquet", e) from e
             meta = f.metadata
             starts, n = [], 0
             for g in range(meta.num_row_groups):
@@ -155,9 +178,19 @@ class PackedExamples:
             if key in self._cache:
                 self._cache.move_to_end(key)
                 return self._cache[key]
-            table = self._file(shard).read_row_group(group, columns=["tokens"])
-        col = table.column("tokens").combine_chunks()
-        rows = col.values.to_numpy().astype(np.int32, copy=False).reshape(-1, self.spec.seq_len)
+            try:
+                table = self._file(shard).read_row_group(group, columns=["tokens"])
+            except (OSError, pa.ArrowException, KeyError) as e:
+                raise self._corrupt(shard, f"row group {group} not readable", e) from e
+        try:
+            col = table.column("tokens").combine_chunks()
+            rows = col.values.to_numpy().astype(np.int32, copy=False).reshape(-1, self.spec.seq_len)
+        except (pa.ArrowException, ValueError, AttributeError) as e:
+            what = f"row group {group} is not {self.spec.seq_len} int32 ids a row"
+            raise self._corrupt(shard, what, e) from e
+        if rows.size and (rows.min() < 0 or rows.max() >= self.spec.vocab_size):
+            raise self._corrupt(shard, f"row group {group}", f"ids in [{rows.min()}, {rows.max()}] "
+                                f"outside the vocabulary of {self.spec.vocab_size}")
         with self._lock:
             self._cache[key] = rows
             while len(self._cache) > self._cache_groups:

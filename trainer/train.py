@@ -14,6 +14,18 @@ step: ``trainer.data``), update, log, detect spikes (roll back and skip), checkp
 Same command again = resume: everything is recomputed from (step, seed, manifest, schedule, skips),
 so N straight steps and N/2 + resume give bitwise-identical losses and parameters on the same
 machine and mesh (XLA's CPU and TPU reductions are deterministic for a fixed program).
+
+Policies for what a person can get wrong (each a one-line ``UserError``; the CLI exits 2):
+
+* options: ``TrainConfig.validate`` (run on construction and again by ``main``, with the device
+  count for ``--mesh``) checks every numeric field's range and names the flag;
+* data: ``trainer.data`` raises ``ManifestError`` for a missing folder, a folder that is not a
+  ``pack`` output, and a shard whose size, SHA-256 or Parquet structure is wrong;
+* damaged checkpoints: the newest step that restores is used, with a warning per damaged step
+  (``trainer.checkpoint.restore_intact``); none intact is a ``CheckpointError``;
+* a workdir already at or past ``--steps``: nothing is trained or written; ``main`` returns
+  ``trained=False`` with a one-line ``message`` and the CLI prints it and exits 0, so a loop that
+  re-runs the same command until it succeeds ends cleanly instead of failing.
 """
 
 from __future__ import annotations
@@ -21,6 +33,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import logging
+import math
 import os
 import time
 from typing import Any
@@ -28,7 +41,8 @@ from typing import Any
 import jax
 
 from model_stub.flops import flops_per_token
-from model_stub.palm import PaLMConfig, count_params, get_config
+from model_stub.palm import PRESETS, PaLMConfig, count_params, get_config
+from palmkit.errors import UserError
 from trainer import checkpoint, data, schedules, step
 from trainer.metrics import MetricsLogger, SpikeDetector, peak_flops_per_device
 
@@ -70,6 +84,110 @@ class TrainConfig:
     # debug_spike_factor, a reproducible stand-in for a corrupt batch.
     debug_spike_examples: tuple[int, int] | None = None
     debug_spike_factor: float = 100.0
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self, device_count: int | None = None) -> "TrainConfig":
+        """Raise ``UserError`` (one line, naming the flag) for a value out of its range; normalises
+        ``batch_schedule`` to a tuple of int pairs. With ``device_count``, also checks that the
+        mesh covers exactly the devices. Called on construction and by ``main``."""
+        _check_text(self, "data")
+        _check_text(self, "workdir")
+        _check_int(self, "steps", 0)
+        if self.preset not in PRESETS:
+            _fail(self, "preset", self.preset, f"unknown preset; known: {', '.join(PRESETS)}")
+        fields = {f.name for f in dataclasses.fields(PaLMConfig)}
+        if unknown := sorted(set(self.model_overrides) - fields):
+            raise UserError(f"model_overrides {unknown}: not PaLMConfig fields")
+        for key, low in (("seq_len", 1), ("vocab_size", 1), ("eod_id", 0)):
+            value = self.model_overrides.get(key)
+            if value is not None and not (_is_int(value) and value >= low):
+                raise UserError(f"--{key.replace('_', '-')} {value!r}: must be an integer >= {low}")
+        try:
+            self.batch_schedule = schedules.validate_batch_schedule(self.batch_schedule)
+        except (ValueError, TypeError) as e:
+            raise UserError(f"--batch-schedule: {e}") from None
+        _check_float(self, "lr_peak", 0.0)
+        _check_int(self, "lr_constant_steps", 1)
+        _check_float(self, "z_loss", 0.0, strict=False)
+        _check_float(self, "clip_norm", 0.0)
+        if not (_is_int(self.seed) and -2**63 <= self.seed < 2**63):
+            _fail(self, "seed", self.seed, "must be an integer in the int64 range")
+        if self.mesh_data is not None:
+            _check_int(self, "mesh_data", 1)
+        _check_int(self, "mesh_model", 1)
+        _check_int(self, "checkpoint_every", 1)
+        _check_int(self, "keep_checkpoints", 1)
+        _check_float(self, "spike_factor", 1.0)
+        _check_int(self, "spike_window", 1)
+        _check_int(self, "spike_min_history", 1)
+        _check_int(self, "rollback_steps", 0)
+        _check_int(self, "skip_batches", 1)
+        _check_int(self, "max_rollbacks", 0)
+        if self.peak_flops is not None:
+            _check_float(self, "peak_flops", 0.0)
+        _check_int(self, "prefetch", 0)
+        if self.debug_spike_examples is not None:
+            a, b = self.debug_spike_examples
+            if not (_is_int(a) and _is_int(b) and 0 <= a < b):
+                _fail(self, "debug_spike_examples", self.debug_spike_examples, "need 0 <= A < B")
+        _check_float(self, "debug_spike_factor", 0.0)
+        if device_count is not None:
+            self.mesh_shape(device_count)
+        return self
+
+    def mesh_shape(self, device_count: int) -> tuple[int, int]:
+        """``(data, model)``; ``data`` defaults to all devices / ``model``. UserError naming
+        ``--mesh`` when the product is not the device count."""
+        model = self.mesh_model
+        data_ = self.mesh_data if self.mesh_data is not None else device_count // model
+        if data_ < 1 or data_ * model != device_count:
+            given = f"data={self.mesh_data}," if self.mesh_data is not None else ""
+            raise UserError(f"--mesh {given}model={model}: data x model must equal the "
+                            f"{device_count} available devices")
+        return data_, model
+
+
+#: TrainConfig field -> the `palmkit train` flag that sets it (fields without a flag are named
+#: as ``TrainConfig.<field>`` in messages).
+FLAGS = {"data": "--data", "workdir": "--workdir", "steps": "--steps", "preset": "--preset",
+         "lr_peak": "--lr-peak", "lr_constant_steps": "--lr-constant-steps", "z_loss": "--z-loss",
+         "clip_norm": "--clip-norm", "seed": "--seed", "mesh_data": "--mesh data=",
+         "mesh_model": "--mesh model=", "checkpoint_every": "--checkpoint-every",
+         "keep_checkpoints": "--keep-checkpoints", "spike_factor": "--spike-factor",
+         "spike_window": "--spike-window", "rollback_steps": "--rollback-steps",
+         "skip_batches": "--skip-batches", "peak_flops": "--peak-flops"}
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _fail(config: TrainConfig, field: str, value, need: str):
+    flag = FLAGS.get(field, f"TrainConfig.{field}")
+    sep = "" if flag.endswith("=") else " "
+    raise UserError(f"{flag}{sep}{value!r}: {need}")
+
+
+def _check_int(config: TrainConfig, field: str, low: int) -> None:
+    value = getattr(config, field)
+    if not (_is_int(value) and value >= low):
+        _fail(config, field, value, f"must be an integer >= {low}")
+
+
+def _check_float(config: TrainConfig, field: str, low: float, *, strict: bool = True) -> None:
+    value = getattr(config, field)
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) \
+        and (value > low if strict else value >= low)
+    if not ok:
+        _fail(config, field, value, f"must be a finite number {'>' if strict else '>='} {low:g}")
+
+
+def _check_text(config: TrainConfig, field: str) -> None:
+    value = getattr(config, field)
+    if not isinstance(value, (str, os.PathLike)) or not str(value):
+        _fail(config, field, value, "must be a non-empty path")
 
 
 @dataclasses.dataclass
@@ -114,47 +232,91 @@ def checkpoint_meta(config: TrainConfig, run: Run, fingerprint: str) -> dict:
 
 
 def new_detector(config: TrainConfig, history=()) -> SpikeDetector:
+    # A window shorter than min_history would never fill up: spike detection silently off.
     return SpikeDetector(factor=config.spike_factor, window=config.spike_window,
-                         min_history=config.spike_min_history, history=history)
+                         min_history=min(config.spike_min_history, config.spike_window),
+                         history=history)
 
 
-def load_state(config: TrainConfig, *, compiled: step.Compiled, mesh, manager,
-               at: int | None, fingerprint: str):
-    """State and Run at checkpoint ``at`` (None: freshly initialised from the seed)."""
-    file_skips = checkpoint.read_skips(config.workdir)
-    if at is None:
-        return step.init_state(compiled, mesh, config.seed), Run(0, file_skips, new_detector(config))
+def fresh_state(config: TrainConfig, *, compiled: step.Compiled, mesh):
+    """State initialised from the seed, Run at step 0 with the skips of ``W/skips.json``."""
+    run = Run(0, checkpoint.read_skips(config.workdir), new_detector(config))
+    return step.init_state(compiled, mesh, config.seed), run
+
+
+def restore_state(config: TrainConfig, *, compiled: step.Compiled, manager, fingerprint: str,
+                  at_most: int | None = None, purpose: str = "resuming from"):
+    """``(state, meta)`` of the newest intact checkpoint ``<= at_most``, or None when there is
+    none; damaged newer ones are skipped with a warning (``checkpoint.restore_intact``). A
+    checkpoint of other data, seed or batch schedule is a ``CheckpointError``, never skipped."""
     shapes = jax.eval_shape(lambda: compiled.init(config.seed))
     target = checkpoint.abstract_state(shapes, compiled.shardings)
-    state, meta = checkpoint.restore(manager, at, target)
+    found = checkpoint.restore_intact(manager, target, at_most=at_most, purpose=purpose)
+    if found is None:
+        return None
+    at, state, meta = found
     if meta["data_fingerprint"] != fingerprint or meta["seed"] != config.seed or \
             [tuple(p) for p in meta["batch_schedule"]] != list(config.batch_schedule):
-        raise ValueError(f"checkpoint {at} in {config.workdir} was written for other data, seed or "
-                         f"batch schedule; use a new --workdir")
-    skips = checkpoint.merge_skips(checkpoint.skips_from_json(meta["skips"]), file_skips)
+        raise checkpoint.CheckpointError(
+            f"checkpoint {at} in {manager.directory} was written for other data, seed or batch "
+            f"schedule; use a new --workdir")
+    return state, meta
+
+
+def run_from_meta(config: TrainConfig, meta: dict, fingerprint: str) -> Run:
+    """The Run of a restored checkpoint, its skips extended by ``W/skips.json``."""
+    at = int(meta["step"])
+    skips = checkpoint.merge_skips(checkpoint.skips_from_json(meta["skips"]),
+                                   checkpoint.read_skips(config.workdir))
     run = Run(at, skips, new_detector(config, meta["loss_history"]))
-    assert checkpoint_meta(config, run, fingerprint)["examples_consumed"] == meta["examples_consumed"]
-    return state, run
+    if checkpoint_meta(config, run, fingerprint)["examples_consumed"] != meta["examples_consumed"]:
+        raise checkpoint.CheckpointError(
+            f"checkpoint {at} in {config.workdir}: data position {meta['examples_consumed']} does "
+            f"not follow from its step, schedule and skips; was the workdir edited?")
+    return run
+
+
+def load_state(config: TrainConfig, *, compiled: step.Compiled, mesh, manager, fingerprint: str,
+               at_most: int | None = None, purpose: str = "resuming from"):
+    """State and Run at the newest intact checkpoint ``<= at_most`` (all steps when None), or
+    freshly initialised from the seed when there is none."""
+    found = restore_state(config, compiled=compiled, manager=manager, fingerprint=fingerprint,
+                          at_most=at_most, purpose=purpose)
+    if found is None:
+        return fresh_state(config, compiled=compiled, mesh=mesh)
+    state, meta = found
+    return state, run_from_meta(config, meta, fingerprint)
 
 
 def rollback(config: TrainConfig, *, run: Run, loss: float, compiled, mesh, manager,
              logger: MetricsLogger, fingerprint: str):
-    """Restore the checkpoint from before a spike at step ``run.step + 1`` and skip batches."""
+    """Restore the checkpoint from before a spike at step ``run.step + 1`` and skip batches:
+    ``skip_batches`` of them, or up to and including the spike's batch if that is further (the
+    newest intact checkpoint at least ``rollback_steps`` back may be far back)."""
     spike_step = run.step + 1
     if run.rollbacks >= config.max_rollbacks:
         raise RuntimeError(f"loss spike at step {spike_step} after {run.rollbacks} rollbacks: giving up")
     manager.wait_until_finished()
     target = checkpoint.rollback_step(manager, spike_step=spike_step, rollback_steps=config.rollback_steps)
-    restored = target or 0
-    skip = schedules.skip_for_spike(restored_step=restored, batches=config.skip_batches,
+    # Restore first: a damaged target means rolling back further (the skip starts there).
+    found = None if target is None else restore_state(
+        config, compiled=compiled, manager=manager, fingerprint=fingerprint, at_most=target,
+        purpose="rolling back to")
+    restored = int(found[1]["step"]) if found else 0
+    # The skip must reach the spike's own batch, also when a damaged target (or few checkpoints)
+    # put the restored step more than skip_batches before the spike.
+    batches = max(config.skip_batches, spike_step - restored)
+    skip = schedules.skip_for_spike(restored_step=restored, batches=batches,
                                     schedule=config.batch_schedule, skips=run.skips,
                                     spike_step=spike_step, spike_loss=loss,
                                     median_loss=run.detector.median())
     # Order matters for crash safety: drop the abandoned checkpoints, then record the skip.
     checkpoint.delete_after(manager, restored)
     checkpoint.write_skips(config.workdir, run.skips + (skip,))
-    state, new_run = load_state(config, compiled=compiled, mesh=mesh, manager=manager,
-                                at=target, fingerprint=fingerprint)
+    if found:
+        state, new_run = found[0], run_from_meta(config, found[1], fingerprint)
+    else:
+        state, new_run = fresh_state(config, compiled=compiled, mesh=mesh)
     new_run.rollbacks = run.rollbacks + 1
     logger.restart(restored)
     logger.message(f"loss spike at step {spike_step}: loss {loss:.4g} > {config.spike_factor} x "
@@ -206,26 +368,48 @@ def train_loop(config: TrainConfig, *, state, run: Run, examples: data.PackedExa
     return state, run
 
 
+def nothing_to_do_message(config: TrainConfig, at: int) -> str:
+    return (f"{config.workdir} already at step {at} >= --steps {config.steps}: nothing to do; "
+            f"pass a larger --steps to continue")
+
+
 def main(config: TrainConfig) -> dict:
-    """Train to ``config.steps`` (resuming from ``workdir`` when it has checkpoints)."""
+    """Train to ``config.steps`` (resuming from ``workdir`` when it has checkpoints).
+
+    Returns ``step``, ``skips``, ``rollbacks`` (this run), ``state``, ``model_config``,
+    ``flops_per_token``, ``trained`` and ``message``: when the newest intact checkpoint is already
+    at or past ``config.steps``, nothing is trained or written, ``trained`` is False and
+    ``message`` says so in one line (the CLI prints it and exits 0)."""
+    n_dev = jax.device_count()
+    config.validate(device_count=n_dev)
     spec = data.read_spec(config.data, verify_checksums=config.verify_checksums)
     model_cfg = model_config(config, spec)
-    n_dev = jax.device_count()
-    mesh = step.make_mesh(config.mesh_data or n_dev // config.mesh_model, config.mesh_model)
+    mesh = step.make_mesh(*config.mesh_shape(n_dev))
     compiled = step.build(model_cfg, optim_config(config), mesh)
     os.makedirs(config.workdir, exist_ok=True)
     manager = checkpoint.make_manager(config.workdir, keep=config.keep_checkpoints,
                                       async_save=config.async_checkpoints)
     fingerprint = data_fingerprint(spec)
-    state, run = load_state(config, compiled=compiled, mesh=mesh, manager=manager,
-                            at=manager.latest_step(), fingerprint=fingerprint)
+    flops_tok = flops_per_token(model_cfg, n_params=count_params(model_cfg))
+    try:
+        state, run = load_state(config, compiled=compiled, mesh=mesh, manager=manager,
+                                fingerprint=fingerprint)
+    except BaseException:
+        manager.close()
+        raise
+    if run.step and run.step >= config.steps:
+        manager.close()
+        message = nothing_to_do_message(config, run.step)
+        log.info("%s", message)
+        return {"step": run.step, "skips": run.skips, "rollbacks": 0, "state": state,
+                "model_config": model_cfg, "flops_per_token": flops_tok, "trained": False,
+                "message": message}
     dev = jax.devices()[0]
     try:
         peak_total = peak_flops_per_device(dev.device_kind, dev.platform, config.peak_flops) * n_dev
     except ValueError as e:  # an unlisted accelerator: train anyway, MFU unknown
         log.warning("%s; MFU will be NaN", e)
         peak_total = float("nan")
-    flops_tok = flops_per_token(model_cfg, n_params=count_params(model_cfg))
     logger = MetricsLogger(config.workdir, first_step=run.step + 1, last_step=config.steps,
                            progress=config.progress)
     if run.step:
@@ -239,4 +423,5 @@ def main(config: TrainConfig) -> dict:
         manager.close()
         logger.close()
     return {"step": run.step, "skips": run.skips, "rollbacks": run.rollbacks, "state": state,
-            "model_config": model_cfg, "flops_per_token": flops_tok}
+            "model_config": model_cfg, "flops_per_token": flops_tok, "trained": True,
+            "message": None}

@@ -16,7 +16,8 @@ side effects); a user's mixture is a YAML file of the same form passed by path::
 
 Per-component keys: ``share`` (required, >= 0, all shares sum to 1), ``languages`` (list of
 fastText codes; omitted = any language), ``description``, and ``cleaning`` with the booleans
-in ``Cleaning``. This module imports neither Beam nor JAX.
+in ``Cleaning``. Component names are identifiers (``COMPONENT_NAME``: they name output
+folders). This module imports neither Beam nor JAX.
 """
 
 from __future__ import annotations
@@ -24,7 +25,9 @@ from __future__ import annotations
 from palmkit.errors import UserError
 
 import dataclasses
+import math
 import os
+import re
 from typing import Any, Iterable
 
 import yaml
@@ -38,6 +41,22 @@ BUILTIN: dict[str, str] = {
 }
 
 SHARE_TOLERANCE = 1e-6
+
+#: What a component name may be. Names become folder names (``OUT/clean/<component>/``), file
+#: names and Beam counter names, so they are identifiers: an ASCII letter or digit, then letters,
+#: digits, ``_``, ``.`` or ``-``. No ``/`` or ``\\`` (a name ``../../x`` would write outside the
+#: output folder), no leading dot (``.``, ``..`` and hidden folders), no spaces or non-ASCII
+#: (the same name must mean the same folder on every filesystem and object store).
+COMPONENT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+
+
+def component_name_problem(name: Any) -> str | None:
+    """Why ``name`` cannot be a component name (None: it can); see ``COMPONENT_NAME``."""
+    text = str(name)
+    if text in (".", "..") or "/" in text or "\\" in text or not COMPONENT_NAME.fullmatch(text):
+        return (f"component name {text!r} is not an identifier (ASCII letters, digits, '_', "
+                f"'.', '-', starting with a letter or digit): it names output folders")
+    return None
 
 
 class MixtureError(UserError):
@@ -147,13 +166,17 @@ def from_dict(data: Any, *, origin: str = "<dict>") -> Mixture:
     components = {}
     for cname, spec in raw.items():
         where = f"{origin}: component '{cname}'"
+        problem = component_name_problem(cname)
+        if problem:
+            raise MixtureError(f"{origin}: {problem}")
         spec = spec or {}
         if not isinstance(spec, dict):
             raise MixtureError(f"{where}: expected a mapping such as {{share: 0.5}}")
         _check_keys(spec, _COMPONENT_KEYS, where)
         share = spec.get("share")
-        if not isinstance(share, (int, float)) or isinstance(share, bool) or share < 0:
-            raise MixtureError(f"{where}: 'share' must be a number >= 0, got {share!r}")
+        if (not isinstance(share, (int, float)) or isinstance(share, bool)
+                or not math.isfinite(share) or share < 0):  # NaN passes `< 0` and sums
+            raise MixtureError(f"{where}: 'share' must be a finite number >= 0, got {share!r}")
         langs = spec.get("languages")
         if langs is not None and (
             not isinstance(langs, list) or not all(isinstance(x, str) for x in langs)
@@ -187,3 +210,35 @@ def from_dict(data: Any, *, origin: str = "<dict>") -> Mixture:
         reference=str(data.get("reference", "")),
         origin=origin,
     )
+
+
+def to_data(mixture: Mixture) -> dict[str, Any]:
+    """The mixture as the plain data ``from_dict`` reads (what a YAML file holds)."""
+    components = {}
+    for name, c in mixture.components.items():
+        spec: dict[str, Any] = {"share": c.share, "cleaning": dataclasses.asdict(c.cleaning)}
+        if c.languages is not None:
+            spec["languages"] = list(c.languages)
+        if c.description:
+            spec["description"] = c.description
+        components[name] = spec
+    data: dict[str, Any] = {"name": mixture.name, "components": components,
+                            "quality_reference": list(mixture.quality_reference)}
+    for key in ("total_tokens", "description", "reference"):
+        if getattr(mixture, key):
+            data[key] = getattr(mixture, key)
+    return data
+
+
+def from_manifest(config: dict[str, Any], override: str | None = None) -> Mixture:
+    """The mixture a corpus was built for, from its manifest's ``config``: ``override`` (a name
+    or path) when given; else the definition the corpus job recorded for a user's mixture (so a
+    corpus built from ``my_mix.yaml`` is packed with it, wherever that file went); else the
+    built-in name."""
+    if override:
+        return get(override)
+    definition = config.get("mixture_definition")
+    if definition is not None:
+        return from_dict(definition, origin=f"the corpus manifest's mixture "
+                                            f"'{config.get('mixture')}'")
+    return get(config.get("mixture", "palm"))

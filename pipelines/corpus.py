@@ -118,8 +118,11 @@ class CorpusConfig:
 
     def to_manifest(self, mixture: mixtures.Mixture) -> dict[str, Any]:
         """What the manifest records: no output path (moving a corpus must not change it)."""
+        recorded = {} if self.mixture in mixtures.BUILTIN else {
+            "mixture_definition": mixtures.to_data(mixture)}  # a user's file may move or change
         return {
             "mixture": mixture.name,
+            **recorded,
             "max_doc_bytes": self.max_doc_bytes,
             "num_shards": self.num_shards,
             "shard_bytes": self.shard_bytes,

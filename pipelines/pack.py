@@ -365,7 +365,7 @@ def _check_fits(config: PackConfig, corpus_manifest: Manifest, components) -> No
 def main(config: PackConfig, pipeline_args: list[str] | None = None) -> Manifest:
     check_pipeline_args(pipeline_args or [], job="pack", own_flags=config_flags(config))
     corpus_manifest = read_corpus_manifest(config.corpus, checksums=config.verify_checksums)
-    mixture = mixtures.get(config.mixture or corpus_manifest.config.get("mixture", "palm"))
+    mixture = mixtures.from_manifest(corpus_manifest.config, config.mixture)
     components = clean_files(corpus_manifest)
     mixture.check_components(components, what=f"corpus {config.corpus}")
     _check_fits(config, corpus_manifest, [c for c, s in mixture.shares.items() if s > 0])

@@ -25,7 +25,13 @@ the record's own field names, so exports such as The Stack's are read as they ar
 field not listed is taken from the record field of the same name when present.
 
 Everything is checked here, before any pipeline starts: bad YAML, unknown keys or formats,
-missing paths and globs that match nothing each raise ``SourceError`` naming file and entry.
+component names that are not identifiers (``mixtures.COMPONENT_NAME``: they name output
+folders), missing paths and globs that match nothing each raise ``SourceError`` naming file
+and entry.
+
+Code trees never leave the tree (``list_repo_files``, ``read_repo_file``): symbolic links are
+listed as what they are and never followed, FIFOs, sockets and devices are listed and never
+opened, so the reader can give each one its reject instead of hanging or reading another tree.
 """
 
 from __future__ import annotations
@@ -33,13 +39,18 @@ from __future__ import annotations
 from palmkit.errors import UserError
 
 import dataclasses
+import errno
 import glob
 import os
 import posixpath
-from typing import Any
+import stat
+from typing import Any, NamedTuple
 
 import yaml
+from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
+
+from mixtures import component_name_problem
 
 FORMATS = ("jsonl", "parquet", "code_tree", "tfds")
 MAPPABLE_FIELDS = ("path", "repo", "license", "programming_language")
@@ -127,6 +138,9 @@ def load_sources(path: str) -> list[SourceSpec]:
     base = os.path.dirname(os.path.abspath(path))
     specs = []
     for component, entries in comps.items():
+        problem = component_name_problem(component)
+        if problem:
+            raise SourceError(f"{path}: {problem}")
         if isinstance(entries, dict):
             entries = [entries]
         if not isinstance(entries, list) or not entries:
@@ -206,36 +220,147 @@ def match_files(pattern: str) -> tuple[str, ...]:
 def match_dirs(pattern: str) -> tuple[str, ...]:
     """Repository directories matching ``pattern``.
 
-    Local: directories the glob matches. Remote object stores have no directories: a
+    Local: directories the glob matches, and symbolic links it matches (whatever they point
+    to). A link is returned, not resolved, so that the reader gives it one ``symlink`` reject:
+    a repository that is a link to somewhere else is not read (code trees never leave the
+    tree) and does not vanish silently either. Remote object stores have no directories: a
     repository there is every distinct prefix at the glob's depth that has files below it.
     """
     if not is_url(pattern):
-        return tuple(sorted(p for p in glob.glob(pattern) if os.path.isdir(p)))
+        return tuple(sorted(p for p in glob.glob(pattern) if os.path.islink(p) or os.path.isdir(p)))
     depth = pattern.rstrip("/").count("/") + 1
     files = match_files(pattern.rstrip("/") + "/**")
     return tuple(sorted({"/".join(f.split("/")[:depth]) for f in files}))
 
 
-def list_repo_files(repo: str, skip_dirs: tuple[str, ...]) -> list[tuple[str, int]]:
-    """(path relative to the repository, size in bytes) of every file, sorted; symlinks and
-    ``skip_dirs`` are not listed (local trees are pruned, never walked into)."""
+# -- code-tree entries ------------------------------------------------------------------------
+
+FILE = "file"
+SYMLINK = "symlink"
+UNREADABLE = "unreadable"  # a directory that cannot be listed, an entry that cannot be stat'ed
+_SPECIAL_KINDS = (
+    (stat.S_ISFIFO, "fifo"),
+    (stat.S_ISSOCK, "socket"),
+    (stat.S_ISCHR, "character device"),
+    (stat.S_ISBLK, "block device"),
+)
+
+
+class RepoEntry(NamedTuple):
+    """One entry of a repository: ``rel`` ("/"-separated, relative to the repository; "" for
+    the repository itself), ``size`` (bytes, regular files only), ``kind`` (``FILE``,
+    ``SYMLINK``, ``UNREADABLE`` or a special kind: ``fifo``, ``socket``, ``character device``,
+    ``block device``, ``special file``) and ``detail`` (a link's target, an error)."""
+
+    rel: str
+    size: int
+    kind: str = FILE
+    detail: str = ""
+
+
+class NotRegularFile(OSError):
+    """``read_repo_file`` found something else than a regular file (``kind``) at a path that
+    was listed as one: it was replaced between listing and reading."""
+
+    def __init__(self, path: str, kind: str):
+        super().__init__(f"{path} is now a {kind}, not a regular file")
+        self.kind = kind
+
+
+def special_kind(mode: int) -> str:
+    """The kind of a non-regular, non-directory, non-link file mode (``fifo``, ...)."""
+    return next((kind for test, kind in _SPECIAL_KINDS if test(mode)), "special file")
+
+
+def _readlink(path: str) -> str:
+    try:
+        return os.readlink(path)
+    except OSError as e:
+        return f"(unreadable target: {e.strerror})"
+
+
+def list_repo_files(repo: str, skip_dirs: tuple[str, ...]) -> list[RepoEntry]:
+    """Every entry of a repository that is a record, sorted by ``rel``; ``skip_dirs`` are
+    pruned (never walked into, their contents are not records).
+
+    Local trees are walked with ``os.scandir`` and ``lstat`` (never following links), and
+    every entry is listed with its kind so that nothing is lost silently: regular files
+    (``FILE``, with their size), symbolic links to files or directories, broken or looping
+    (``SYMLINK``, with their target; not followed, so a link cannot take the reader outside
+    the tree or into a loop), FIFOs, sockets and devices (never opened: reading a FIFO blocks
+    forever), and subdirectories that cannot be listed (``UNREADABLE``). A repository that is
+    itself a symbolic link is one ``SYMLINK`` entry with ``rel`` "". Raises ``OSError`` when
+    the repository cannot be listed at all. Remote object stores only have regular files.
+    """
     skip = set(skip_dirs)
-    out = []
     if is_url(repo):
         prefix = repo.rstrip("/") + "/"
+        out = []
         for m in FileSystems.match([prefix + "**"])[0].metadata_list:
             rel = m.path[len(prefix):]
             if not skip.intersection(rel.split("/")[:-1]):
-                out.append((rel, m.size_in_bytes))
+                out.append(RepoEntry(rel, m.size_in_bytes))
         return sorted(out)
-    for root, dirs, files in os.walk(repo):
-        dirs[:] = [d for d in dirs if d not in skip]
-        for name in files:
-            full = os.path.join(root, name)
-            if not os.path.islink(full):
-                out.append((os.path.relpath(full, repo).replace(os.sep, "/"), os.path.getsize(full)))
+    if os.path.islink(repo.rstrip(os.sep) or repo):  # "link/" would resolve the link
+        return [RepoEntry("", 0, SYMLINK, _readlink(repo.rstrip(os.sep)))]
+    out, pending = [], [""]
+    while pending:
+        folder = pending.pop()
+        try:
+            with os.scandir(join(repo, folder) if folder else repo) as it:
+                entries = list(it)
+        except OSError as e:
+            if not folder:
+                raise
+            out.append(RepoEntry(folder, 0, UNREADABLE, f"cannot list directory: {e.strerror}"))
+            continue
+        for entry in entries:
+            rel = f"{folder}/{entry.name}" if folder else entry.name
+            try:
+                mode = entry.stat(follow_symlinks=False)
+            except OSError as e:  # removed since listing
+                out.append(RepoEntry(rel, 0, UNREADABLE, f"cannot stat: {e.strerror}"))
+                continue
+            if stat.S_ISDIR(mode.st_mode):
+                if entry.name not in skip:
+                    pending.append(rel)
+            elif stat.S_ISREG(mode.st_mode):
+                out.append(RepoEntry(rel, mode.st_size))
+            elif stat.S_ISLNK(mode.st_mode):
+                out.append(RepoEntry(rel, 0, SYMLINK, _readlink(entry.path)))
+            else:
+                out.append(RepoEntry(rel, 0, special_kind(mode.st_mode)))
     return sorted(out)
 
 
+def read_repo_file(path: str, limit: int) -> bytes:
+    """At most ``limit`` bytes of a code-tree file listed as regular.
+
+    Local files are opened with ``O_NOFOLLOW | O_NONBLOCK`` and checked with ``fstat``: a file
+    replaced by a symbolic link since listing fails to open (``NotRegularFile`` kind
+    ``symlink``), one replaced by a FIFO opens without blocking and is closed unread
+    (``NotRegularFile`` with its kind). Remote paths are read through Beam's ``FileSystems``.
+    Raises ``OSError``.
+    """
+    if is_url(path):
+        with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as f:
+            return f.read(limit)
+    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            raise NotRegularFile(path, SYMLINK) from None
+        raise
+    with open(fd, "rb", closefd=True) as f:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise NotRegularFile(path, special_kind(mode) if not stat.S_ISDIR(mode) else "directory")
+        return f.read(limit)
+
+
 def join(repo: str, rel: str) -> str:
+    """``rel`` ("/"-separated, "" for the repository itself) inside ``repo``."""
+    if not rel:
+        return repo
     return posixpath.join(repo, rel) if is_url(repo) else os.path.join(repo, *rel.split("/"))

@@ -167,4 +167,6 @@ def test_quality_sampling_without_curated_sources_fails_before_the_pipeline():
     with pytest.raises(ValueError, match="needs a classifier"):
         stage.check_sources({"web", "code"})
     stage.check_sources({"web", "books"})  # books is curated: a classifier can be trained
-    QualitySampling(None, mixtures.get("palm"), quality_model="m.bin").check_sources({"web"})
+    # With --quality-model no curated text is needed, but the model must exist and be one.
+    with pytest.raises(ValueError, match="m.bin: not found"):
+        QualitySampling(None, mixtures.get("palm"), quality_model="m.bin").check_sources({"web"})

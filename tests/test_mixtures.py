@@ -61,3 +61,19 @@ def test_unknown_name_and_unknown_components():
         mixtures.get("palm-9000")
     with pytest.raises(MixtureError, match=r"\['reddit'\]"):
         mixtures.get("palm").check_components(["web", "reddit"])
+
+
+def test_a_user_mixture_travels_in_the_corpus_manifest(tmp_path):
+    path = tmp_path / "mine.yaml"
+    path.write_text("name: mine\nquality_reference: [books]\ncomponents:\n"
+                    "  web: {share: 0.75, cleaning: {quality_sampling: true}}\n"
+                    "  books: {share: 0.25, languages: [en], description: novels}\n")
+    original = mixtures.get(str(path))
+    data = mixtures.to_data(original)
+    path.unlink()  # the file is gone; the corpus manifest still knows the mixture
+    again = mixtures.from_manifest({"mixture": "mine", "mixture_definition": data})
+    assert again.shares == original.shares and again.quality_reference == ("books",)
+    assert again.components["books"].languages == ("en",)
+    assert again.components["web"].cleaning == original.components["web"].cleaning
+    assert mixtures.from_manifest({"mixture": "palm"}).name == "palm"
+    assert mixtures.from_manifest({"mixture": "mine"}, "palm-refresh").name == "palm-refresh"

@@ -107,12 +107,15 @@ def test_sentencepiece_refusal_is_explained(corpus, tmp_path, capsys):
     assert "SentencePiece could build only" in capsys.readouterr().err
 
 
-def test_corpus_manifest_is_checked(corpus, tmp_path):
+def test_corpus_manifest_is_checked(corpus, tmp_path, capsys):
     manifest = Manifest.read(corpus)
     manifest.stage = "pack"
     manifest.write(str(tmp_path))
+    assert palmkit(["vocab", "train", "--corpus", str(tmp_path), "--output", str(tmp_path / "v")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "'corpus' output is needed" in err[0]
     with pytest.raises(ManifestError, match="corpus"):
-        palmkit(["vocab", "train", "--corpus", str(tmp_path), "--output", str(tmp_path / "v")])
+        palmkit(["--debug", "vocab", "train", "--corpus", str(tmp_path), "--output", str(tmp_path / "v")])
 
 
 def test_check_encode_decode_commands(corpus, tmp_path, capsys):

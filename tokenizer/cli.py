@@ -103,11 +103,7 @@ def run(args: argparse.Namespace, extra: list[str]) -> int:
         fields = {f: getattr(args, f) for f in train_job.TrainConfig.__dataclass_fields__}
         fields["sample_bytes"] = int(fields["sample_bytes"])
         fields["heldout_bytes"] = int(fields["heldout_bytes"])
-        try:
-            result = train_job.main(train_job.TrainConfig(**fields))
-        except train_job.VocabTrainingError as e:
-            print(f"palmkit vocab train: {e}", file=sys.stderr)
-            return 2
+        result = train_job.main(train_job.TrainConfig(**fields))  # errors: palmkit.cli
         print(json.dumps({k: result[k] for k in ("model", "vocab_size", "sha256", "pieces")},
                          indent=2, ensure_ascii=False))
         return 0

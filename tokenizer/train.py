@@ -35,10 +35,13 @@ same ``--num-threads`` (default: the machine's cores) to reproduce a unigram mod
 
 from __future__ import annotations
 
+from palmkit.errors import UserError
+
 import dataclasses
 import io
 import json
 import logging
+import math
 import os
 import re
 import time
@@ -65,7 +68,7 @@ NON_ASCII_DIGITS = tuple(
 )
 
 
-class VocabTrainingError(RuntimeError):
+class VocabTrainingError(UserError):
     """Training cannot produce the asked-for vocabulary; the message says what to change."""
 
 
@@ -87,6 +90,26 @@ class TrainConfig:
     num_threads: int = dataclasses.field(default_factory=lambda: os.cpu_count() or 1)
     skip_size_check: bool = False
     verify_checksums: bool = True
+
+    def __post_init__(self):
+        """Refuse values no training can use, before reading anything (one line each)."""
+        positive = {"vocab-size": self.vocab_size, "sample-bytes": self.sample_bytes,
+                    "chunk-bytes": self.chunk_bytes, "num-threads": self.num_threads,
+                    "max-sentencepiece-length": self.max_sentencepiece_length}
+        for flag, value in positive.items():
+            if value < 1:
+                raise VocabTrainingError(f"--{flag} must be >= 1, got {value}")
+        if self.heldout_bytes < 0:
+            raise VocabTrainingError(f"--heldout-bytes must be >= 0, got {self.heldout_bytes}")
+        if not (0 < self.character_coverage <= 1):
+            raise VocabTrainingError(
+                f"--character-coverage must be in (0, 1], got {self.character_coverage}")
+        if not (self.language_temperature > 0 and math.isfinite(self.language_temperature)):
+            raise VocabTrainingError(
+                f"--language-temperature must be positive, got {self.language_temperature}")
+        if os.path.isdir(self.output) or self.output.endswith(("/", os.sep)):
+            raise VocabTrainingError(f"--output {self.output} is a folder; give a prefix such as "
+                                     f"{os.path.join(self.output.rstrip('/'), 'vocab')}")
 
 
 def required_bytes(vocab_size: int) -> int:
@@ -196,10 +219,9 @@ def main(config: TrainConfig) -> dict:
     _check_config(config)
     manifest = Manifest.read(config.corpus, stage="corpus")
     manifest.verify_files(config.corpus, checksums=config.verify_checksums)
-    mixture_name = config.mixture or manifest.config.get("mixture")
-    if not mixture_name:
-        raise ValueError(f"{config.corpus}: the manifest names no mixture; pass --mixture")
-    mixture = mixtures.get(mixture_name)
+    if not (config.mixture or manifest.config.get("mixture")):
+        raise VocabTrainingError(f"{config.corpus}: the manifest names no mixture; pass --mixture")
+    mixture = mixtures.from_manifest(manifest.config, config.mixture)
     files = sample.component_files(manifest, config.corpus)
     mixture.check_components(files, what=f"corpus {config.corpus}")
     sizes = sample.scan(files)

@@ -29,6 +29,7 @@ from palmkit.errors import UserError
 
 import hashlib
 import os
+import stat
 from typing import Iterable, Sequence
 
 import sentencepiece as spm
@@ -123,9 +124,34 @@ class Vocabulary:
 
 
 def load(path: str, *, num_threads: int = -1) -> Vocabulary:
-    """Load ``PREFIX.model`` (or ``PREFIX``) written by ``palmkit vocab train``."""
+    """Load ``PREFIX.model`` (or ``PREFIX``) written by ``palmkit vocab train``.
+
+    Every way the file can be wrong raises ``VocabularyError`` with one line naming it (the
+    CLI's ``--vocab`` ends with exit 2): missing, a directory or FIFO (never opened: reading a
+    FIFO blocks), empty (SentencePiece parses it as an empty model and fails later with an
+    ``IndexError``), truncated or not a SentencePiece model at all (SentencePiece raises a
+    ``RuntimeError`` with a C++ source location instead of a reason).
+    """
     if not path.endswith(".model") and not os.path.exists(path) and os.path.exists(path + ".model"):
         path += ".model"
-    with open(path, "rb") as f:
-        proto = f.read()
-    return Vocabulary(proto, path=path, num_threads=num_threads)
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise VocabularyError(f"{path}: vocabulary not found") from None
+    except OSError as e:
+        raise VocabularyError(f"{path}: cannot read the vocabulary: {e.strerror}") from None
+    if not stat.S_ISREG(mode):
+        what = "a directory" if stat.S_ISDIR(mode) else "not a regular file"
+        raise VocabularyError(f"{path}: {what}, not a SentencePiece .model file")
+    try:
+        with open(path, "rb") as f:
+            proto = f.read()
+    except OSError as e:
+        raise VocabularyError(f"{path}: cannot read the vocabulary: {e.strerror}") from None
+    if not proto:
+        raise VocabularyError(f"{path}: empty file, not a SentencePiece model")
+    try:
+        return Vocabulary(proto, path=path, num_threads=num_threads)
+    except (RuntimeError, IndexError, OSError):  # SentencePiece's parse errors
+        raise VocabularyError(f"{path}: not a SentencePiece model ({len(proto)} bytes that do not "
+                              f"parse as one: truncated, or another kind of file)") from None

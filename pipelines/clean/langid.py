@@ -6,7 +6,9 @@ The default is fastText's compressed ``lid.176.ftz`` (938,013 bytes, 176 languag
 bundled in ``pipelines/resources/``, see LICENSE-lid.176.txt there); ``model_path`` takes the
 full ``lid.176.bin`` (126 MB, a little more accurate) or any fastText LID model whose labels are
 ``__label__<code>``. The model is loaded once per worker (``DoFn.setup`` through a module cache
-keyed by path): it loads in ~20 ms.
+keyed by path): it loads in ~20 ms. A model file is checked before the pipeline starts
+(``LanguageId.check_sources``, see "model files" below): a missing, truncated or foreign file
+fails in one line (``ModelError``) instead of hanging the job inside fastText.
 
 Decisions, with numbers
 -----------------------
@@ -42,14 +44,22 @@ Decisions, with numbers
 from __future__ import annotations
 
 import dataclasses
+import errno
+import json
+import mmap
 import os
 import re
+import stat
+import struct
+import subprocess
+import sys
 from typing import Iterable
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
 from mixtures import Component, Mixture
+from palmkit.errors import UserError
 from palmkit.records import UNDETERMINED, Document, Reason, Reject
 from pipelines.clean import _UNSET, StageOutput, counter_name, option
 
@@ -67,16 +77,225 @@ _MODELS: dict[str, object] = {}
 
 
 def load_model(path: str | None = None):
-    """The fastText model at ``path`` (default: bundled lid.176.ftz), loaded once per process."""
+    """The fastText model at ``path`` (default: bundled lid.176.ftz), loaded once per process.
+
+    Its structure is walked first (``fasttext_problem``): a missing, truncated or foreign file
+    raises ``ModelError`` instead of hanging inside fastText (see "model files" below).
+    """
     path = os.path.abspath(path or DEFAULT_MODEL)
     model = _MODELS.get(path)
     if model is None:
         import fasttext  # imported here: a worker that never runs langid never loads it
 
-        if not os.path.exists(path):
-            raise FileNotFoundError(f"language ID model not found: {path}")
+        problem = fasttext_problem(path)
+        if problem:
+            raise ModelError(f"language ID model {path}: {problem}")
         model = _MODELS[path] = fasttext.load_model(path)
     return model
+
+
+# -- model files: checked before anything loads them ------------------------------------------
+#
+# fastText's loader trusts the file: measured with fasttext-numpy2 0.10.4 on copies of
+# lid.176.ftz truncated inside the dictionary, load_model reads past the end of the file
+# (it waits for a word's NUL byte that never comes) and grew to std::bad_alloc after ~8 s and
+# several GB; truncated inside a matrix it may fail, and truncated by 13 bytes (938,000 of
+# 938,013) it *loads* and predicts from garbage. So a model file is walked first, in Python,
+# field by field through fastText's format (header, dictionary, input and output matrices,
+# dense or product-quantized) without reading the matrices: every count must fit in the file
+# and the model must end exactly at the end of the file. Only then does fastText see it, once,
+# in a child process under a time and memory limit (a corrupt count inside the limits would
+# otherwise still hang or kill the job), before the pipeline starts.
+
+FASTTEXT_MAGIC = 793712314  # int32 little-endian at offset 0 of every fastText model
+FASTTEXT_VERSIONS = (11, 12)  # what fastText 0.9+ writes (12) and still reads (11)
+_HEADER = struct.Struct("<ii12id")  # magic, version, dim ws epoch minCount neg wordNgrams
+#                                     loss model bucket minn maxn lrUpdateRate, t
+_DICT = struct.Struct("<iiiqq")  # size, nwords, nlabels, ntokens, pruneidx_size
+_DENSE = struct.Struct("<qq")  # rows, columns; then rows * columns float32
+_QUANT = struct.Struct("<?qqi")  # qnorm, rows, columns, codesize; then codes, product quantizer
+_PQ = struct.Struct("<iiii")  # dim, nsubq, dsub, lastdsub; then dim * 256 float32 centroids
+_SUPERVISED = 3
+_LOAD_TIMEOUT_S = 60  # plus 1 s per 20 MB; measured: lid.176.ftz and a 17 MB model take 0.1 s
+_CHECKED: set[tuple] = set()
+
+
+class ModelError(UserError):
+    """A model file that cannot be used (missing, truncated, not a fastText classifier)."""
+
+
+class _Truncated(Exception):
+    pass
+
+
+class _Reader:
+    """Bounds-checked reads from a buffer: nothing is read past its end."""
+
+    def __init__(self, buf):
+        self.buf, self.pos = buf, 0
+
+    def skip(self, n: int, part: str) -> None:
+        if self.pos + n > len(self.buf):
+            raise _Truncated(f"the file ends inside its {part} (needs at least {self.pos + n} "
+                            f"bytes)")
+        self.pos += n
+
+    def unpack(self, fmt: struct.Struct, part: str) -> tuple:
+        self.skip(fmt.size, part)
+        return fmt.unpack_from(self.buf, self.pos - fmt.size)
+
+
+def _skip_matrix(r: _Reader, *, quantized: bool, rows: int, dim: int, part: str) -> None:
+    if not quantized:
+        m, n = r.unpack(_DENSE, part)
+        if (m, n) != (rows, dim):
+            raise ValueError(f"{part} is {m} x {n}, the header says {rows} x {dim}")
+        r.skip(m * n * 4, part)
+        return
+    qnorm, m, n, codesize = r.unpack(_QUANT, part)
+    if (m, n) != (rows, dim) or codesize < 0:
+        raise ValueError(f"quantized {part} is {m} x {n}, the header says {rows} x {dim}")
+    r.skip(codesize, part)
+    for pq_dim in (dim, 1) if qnorm else (dim,):  # the norms have their own 1-d quantizer
+        d = r.unpack(_PQ, part)[0]
+        if d != pq_dim:
+            raise ValueError(f"{part}'s quantizer has dimension {d}, expected {pq_dim}")
+        r.skip(d * 256 * 4, part)
+        if qnorm and pq_dim == dim:
+            r.skip(m, part)  # one norm code per row, before the norm quantizer
+
+
+def _walk_fasttext(buf) -> int:
+    """Walk a fastText classifier's layout; its end offset. Raises ``_Truncated``/ValueError."""
+    r = _Reader(buf)
+    magic, version, dim, _ws, _ep, _mc, _neg, word_ngrams, loss, model, bucket, minn, maxn, *_ = (
+        r.unpack(_HEADER, "header"))
+    if magic != FASTTEXT_MAGIC:
+        raise ValueError("no fastText magic number in its first 4 bytes")
+    if version not in FASTTEXT_VERSIONS:
+        raise ValueError(f"fastText format version {version}, readable: {FASTTEXT_VERSIONS}")
+    if model != _SUPERVISED:
+        raise ValueError("a word-vector model, not a classifier (fastText supervised)")
+    # n-grams are hashed modulo ``bucket``: fastText writes bucket 0 only when it has none
+    if not (0 < dim <= 1 << 16 and 1 <= loss <= 4 and bucket >= 0 and 0 <= minn
+            and 0 <= maxn <= 1024 and (bucket > 0 or (maxn == 0 and word_ngrams <= 1))):
+        raise ValueError(f"implausible header (dim {dim}, loss {loss}, bucket {bucket}, "
+                         f"n-grams {minn}-{maxn})")
+    size, nwords, nlabels, _ntokens, pruned = r.unpack(_DICT, "dictionary")
+    if min(nwords, nlabels) < 0 or size != nwords + nlabels or nlabels == 0 or pruned < -1:
+        raise ValueError(f"implausible dictionary ({nwords} words, {nlabels} labels, "
+                         f"{size} entries)")
+    r.skip(10 * size, "dictionary")  # each entry is at least NUL + int64 count + int8 type
+    pos, labels = r.pos - 10 * size, 0
+    for _ in range(size):
+        end = buf.find(b"\0", pos)
+        if end < 0 or end + 10 > len(buf):
+            raise _Truncated("the file ends inside its dictionary")
+        kind = buf[end + 9]
+        if kind not in (0, 1):
+            raise ValueError(f"dictionary entry at byte {pos} has type {kind}")
+        labels += kind
+        pos = end + 10
+    if labels != nlabels:
+        raise ValueError(f"dictionary has {labels} labels, its header says {nlabels}")
+    r.pos = pos
+    r.skip(8 * max(pruned, 0), "dictionary")
+    quantized = r.unpack(struct.Struct("<?"), "input matrix")[0]
+    rows = nwords + (bucket if pruned < 0 else pruned)
+    _skip_matrix(r, quantized=quantized, rows=rows, dim=dim, part="input matrix")
+    qout = r.unpack(struct.Struct("<?"), "output matrix")[0]
+    _skip_matrix(r, quantized=quantized and qout, rows=nlabels, dim=dim, part="output matrix")
+    return r.pos
+
+
+def fasttext_problem(path: str) -> str | None:
+    """Why ``path`` is not a complete fastText classifier file (None: it is one).
+
+    Cheap (no matrix is read; the dictionary is scanned at ~0.2 us per entry) and never blocks:
+    the file must exist and be a regular file before it is opened (a FIFO would block).
+    """
+    try:
+        st = os.stat(path)
+    except OSError as e:
+        return "not found" if e.errno == errno.ENOENT else f"cannot be read: {e.strerror}"
+    if not stat.S_ISREG(st.st_mode):
+        return "is a directory, not a model file" if stat.S_ISDIR(st.st_mode) else \
+            "is not a regular file"
+    if st.st_size < _HEADER.size:
+        return f"not a fastText model: {st.st_size} bytes, shorter than fastText's header"
+    try:
+        with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as buf:
+            end = _walk_fasttext(buf)
+    except _Truncated as e:
+        return f"truncated or corrupt: {st.st_size} bytes, {e}"
+    except ValueError as e:
+        return f"not a fastText classifier ({e})"
+    except OSError as e:
+        return f"cannot be read: {e.strerror or e}"
+    if end != st.st_size:
+        return f"not a fastText model file: {st.st_size - end} bytes after the end of the model"
+    return None
+
+
+# The child sets its own address-space limit first (argv[2] bytes): no preexec_fn, which is
+# unsafe in a process with threads.
+_LIMIT_PRELUDE = """
+import json, resource, sys
+limit = int(sys.argv[2])
+resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+"""
+_LOAD_SCRIPT = _LIMIT_PRELUDE + """
+import fasttext
+model = fasttext.load_model(sys.argv[1])
+model.predict("palmkit checks this model", k=1)
+print(json.dumps(model.get_labels()))
+"""
+
+
+def _load_in_child(path: str, size: int) -> list[str] | str:
+    """fastText's labels of ``path`` loaded in a child process, or why it did not load."""
+    # Measured: Python with fastText imported maps ~140 MB; loading a 16.8 MB model adds 16 MB.
+    limit = 4 * size + (1 << 30)
+    timeout = _LOAD_TIMEOUT_S + size / 20e6
+    try:
+        done = subprocess.run([sys.executable, "-c", _LOAD_SCRIPT, path, str(limit)],
+                              capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return f"fastText did not load it within {timeout:.0f} s"
+    if done.returncode < 0:
+        return f"fastText crashed loading it (signal {-done.returncode})"
+    if done.returncode != 0:
+        lines = done.stderr.strip().splitlines() or [f"exit status {done.returncode}"]
+        return f"fastText cannot load it: {lines[-1][:300]}"
+    try:
+        return json.loads(done.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return f"fastText printed no labels: {done.stdout[-200:]!r}"
+
+
+def check_fasttext_model(path: str, *, what: str, labels: Iterable[str] = ()) -> None:
+    """Before the pipeline starts: ``path`` is a fastText classifier that loads (structure
+    walked by ``fasttext_problem``, then loaded once in a child process under a time and
+    memory limit) and has the ``labels`` the stage needs. Raises ``ModelError`` on one line
+    naming ``what`` (e.g. ``--langid-model``) and the file. Checked once per file version."""
+    path = os.path.abspath(path)
+    problem = fasttext_problem(path)
+    if problem:
+        raise ModelError(f"{what} {path}: {problem}")
+    st = os.stat(path)
+    key = (path, st.st_size, st.st_mtime_ns, tuple(labels))
+    if key in _CHECKED:
+        return
+    found = _load_in_child(path, st.st_size)
+    if isinstance(found, str):
+        raise ModelError(f"{what} {path}: {found}")
+    shown = f"{found[:5]}{'...' if len(found) > 5 else ''}"
+    if not all(isinstance(x, str) and x.startswith(_LABEL_PREFIX) for x in found):
+        raise ModelError(f"{what} {path}: labels {shown} are not all {_LABEL_PREFIX}<name>")
+    missing = [x for x in labels if f"{_LABEL_PREFIX}{x}" not in found]
+    if missing:
+        raise ModelError(f"{what} {path}: no label(s) {missing} among its labels {shown}")
+    _CHECKED.add(key)
 
 
 def one_line(text: str) -> str:
@@ -218,6 +437,13 @@ class LanguageId(beam.PTransform):
             window_chars=window_chars, windows=windows,
             code=code_components(mixture, extra_code_components),
         )
+
+    def check_sources(self, components: set[str]) -> None:
+        """Before the pipeline starts: the model file is a fastText classifier that loads
+        (``check_fasttext_model``), so a truncated ``--langid-model`` fails in one line."""
+        path = self._fn._model_path
+        check_fasttext_model(path or DEFAULT_MODEL,
+                             what="--langid-model" if path else "bundled language ID model")
 
     def expand(self, docs):
         out = docs | "Identify" >> beam.ParDo(self._fn).with_outputs(

@@ -52,6 +52,7 @@ from apache_beam.metrics import Metrics
 from mixtures import Mixture
 from palmkit.records import Document, Reason, Reject
 from pipelines.clean import _UNSET, StageOutput, counter_name, doc_hash, option
+from pipelines.clean.langid import ModelError, check_fasttext_model, fasttext_problem
 
 STAGE = "quality"
 CURATED, WEB = "curated", "web"
@@ -206,10 +207,15 @@ def model_from_bytes(data: bytes):
 
 
 def model_from_path(path: str):
+    """A user's model (``quality_model``), loaded once per process; its structure is walked
+    first (``langid.fasttext_problem``) so a truncated file raises ``ModelError``, not a hang."""
     path = os.path.abspath(path)
     if path not in _MODELS:
         import fasttext
 
+        problem = fasttext_problem(path)
+        if problem:
+            raise ModelError(f"quality model {path}: {problem}")
         _MODELS[path] = fasttext.load_model(path)
     return _MODELS[path]
 
@@ -312,7 +318,11 @@ class QualitySampling(beam.PTransform):
         self._train_args = dict(train_args or {})
 
     def check_sources(self, components: set[str]) -> None:
-        """Before the pipeline starts: a classifier can be trained (or was supplied)."""
+        """Before the pipeline starts: a classifier can be trained, or the one supplied is a
+        fastText classifier with the labels ``curated`` and ``web`` that loads
+        (``langid.check_fasttext_model``: a truncated ``--quality-model`` fails in one line)."""
+        if self._model_path:
+            check_fasttext_model(self._model_path, what="--quality-model", labels=(CURATED, WEB))
         sampled = sorted(c for c in components if c in self._mixture.components
                          and self._mixture.component(c).cleaning.quality_sampling)
         reference = set(self._mixture.quality_reference) & components

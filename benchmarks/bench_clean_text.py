@@ -76,7 +76,8 @@ def bench_langid(docs):
     dt = time.perf_counter() - t
     top = {k: labels.count(k) for k in sorted(set(labels), key=labels.count, reverse=True)[:5]}
     # Windows vs the whole document (up to 1 MB) on the documents longer than 3 windows.
-    long_docs = [d for d in docs if len(d) > 3 * langid.DEFAULT_WINDOW_CHARS][:1000]
+    scored_whole = langid.LangIdOptions.windows * langid.LangIdOptions.window_chars
+    long_docs = [d for d in docs if len(d) > scored_whole][:1000]
     t = time.perf_counter()
     whole = [langid.identify_language(model, d, windows=1, window_chars=1_000_000) for d in long_docs]
     whole_s = time.perf_counter() - t

@@ -38,7 +38,7 @@ import time
 
 from palmkit.records import Document
 from pipelines.clean import minhash
-from pipelines.clean.near_dedup import NearDedupConfig, bucket_candidates
+from pipelines.clean.near_dedup import NearDedupOptions, bucket_candidates
 
 EXTENSIONS = {".py", ".pyi", ".pyx", ".pxd", ".c", ".h", ".cc", ".cpp", ".js", ".ts", ".html",
               ".css", ".rst", ".md", ".txt", ".toml", ".cfg", ".json", ".yaml", ".yml", ".sh"}
@@ -105,7 +105,7 @@ def write_shards(files: list[dict], folder: str, shards: int) -> list[str]:
 # ---------------------------------------------------------------- per-step microbenchmarks
 
 
-def bench_steps(files: list[dict], cfg: NearDedupConfig) -> tuple[dict, list, list]:
+def bench_steps(files: list[dict], cfg: NearDedupOptions) -> tuple[dict, list, list]:
     params, perms = cfg.minhash, minhash.permutations(cfg.minhash)
     mb = sum(len(f["text"].encode()) for f in files) / 1e6
     steps = {}
@@ -154,7 +154,7 @@ def _datasketch_rate(sample: list[dict], params: minhash.MinHashParams) -> dict:
     return _rate(len(sample), mb, cpu_seconds() - t)
 
 
-def _bench_components(edges: list, cfg: NearDedupConfig, n: int, mb: float) -> dict:
+def _bench_components(edges: list, cfg: NearDedupOptions, n: int, mb: float) -> dict:
     import apache_beam as beam
 
     from pipelines.clean.components import ConnectedComponents
@@ -189,12 +189,14 @@ def run_stage(shards: list[str], out_dir: str) -> dict:
     from apache_beam.options.pipeline_options import PipelineOptions
 
     from pipelines.clean.near_dedup import NearDedup
+    from pipelines.corpus import CorpusConfig
 
     wall, cpu = time.perf_counter(), cpu_seconds()
     opts = PipelineOptions(direct_num_workers=1)
     with beam.Pipeline(options=opts) as p:
         docs = p | "Shards" >> beam.Create(shards) | "Read" >> beam.FlatMap(read_shard)
-        out = docs | "NearDedup" >> NearDedup(mixture=mixtures.get("palm"))
+        stage = NearDedup(CorpusConfig(sources="-", output=out_dir), mixtures.get("palm"))
+        out = docs | "NearDedup" >> stage
         out.kept | "KeptIds" >> beam.Map(lambda d: d.id) | "WriteKept" >> beam.io.WriteToText(
             os.path.join(out_dir, "kept"))
         out.rejects | "RejectRows" >> beam.Map(reject_row) | "WriteRejects" >> beam.io.WriteToText(
@@ -328,7 +330,7 @@ def main(config: BenchConfig) -> dict:
     mb = sum(len(f["text"].encode()) for f in files) / 1e6
     shards = write_shards(files, os.path.join(config.work, "input"), config.shards)
     report = {"files": len(files), "mb": round(mb, 1), "loadavg_start": load,
-              "nproc": os.cpu_count(), "config": dataclasses.asdict(NearDedupConfig())}
+              "nproc": os.cpu_count(), "config": dataclasses.asdict(NearDedupOptions())}
     # The Beam stage runs in a child process so its CPU time and peak RSS are its own.
     out_dir = os.path.join(config.work, "palmkit_out")
     subprocess.run(["rm", "-rf", out_dir], check=True)
@@ -340,7 +342,7 @@ def main(config: BenchConfig) -> dict:
     stage["mb_per_s_per_core"] = round(mb / stage["cpu_s"], 2)
     rep, stats = palmkit_clusters(out_dir)
     report["palmkit_stage"] = {**stage, "stats": stats}
-    steps, pairs, edges = bench_steps(files, NearDedupConfig())
+    steps, pairs, edges = bench_steps(files, NearDedupOptions())
     report["palmkit_steps"] = steps
     positives = positive_pairs(files)
     random_pairs = sample_random_pairs(files, config.random_pairs)

@@ -9,7 +9,7 @@ Steps (each appends one JSON line to RESULTS; `report` turns them into docs/benc
     python benchmarks/bench_tokenizer.py encode --corpus /tmp/vocab_bench --model PREFIX.model
     python benchmarks/bench_tokenizer.py report
 
-Text: offline files on this machine (tests/tokenizer_data.py): Python sources (code), gettext
+Text: offline files on this machine (benchmarks/host_text.py): Python sources (code), gettext
 translations in ~190 languages (web), non-English man pages (wikipedia), English man pages and
 /usr/share/doc (books). The benchmark mixture gives each component its share of the bytes found,
 so the sample is the whole prepared corpus minus the held-out slice.
@@ -42,7 +42,7 @@ def _record(entry: dict) -> None:
 def prepare(args) -> None:
     import yaml
     from tests.corpus_fixture import write_corpus
-    from tests.tokenizer_data import code_docs, component_docs
+    from benchmarks.host_text import code_docs, component_docs
 
     per = int(args.mb_per_component * 1e6)
     docs = component_docs(per)

@@ -12,16 +12,17 @@ import dataclasses
 import json
 
 from model_stub import flops, palm
+from palmkit import flags
 
 GIB = 2**30
 
 
 @dataclasses.dataclass(frozen=True)
 class InfoConfig:
-    preset: str
-    vocab_size: int | None = None  # None: the preset's
-    seq_len: int | None = None
-    as_json: bool = False
+    preset: str = flags.option(choices=tuple(palm.PRESETS), help="model preset")
+    vocab_size: int | None = flags.option(None, help="override the preset's vocabulary")
+    seq_len: int | None = flags.option(None, help="override the preset's sequence length")
+    as_json: bool = flags.option(False, flag="--json", help="print JSON")
 
 
 def model_info(config: palm.PaLMConfig) -> dict:

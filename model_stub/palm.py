@@ -1,6 +1,6 @@
 """PaLM (Chowdhery et al. 2022, arXiv 2204.02311) in JAX/Flax linen, in one file.
 
-Architecture (section 2 of the paper; /work/shared/PALM_FACTS.md):
+Architecture (section 2 of the paper):
 
 * decoder-only; every block is *parallel*: ``y = x + MLP(LN(x)) + Attention(LN(x))`` with one shared
   layer norm per block and a final one before the output (about 15% faster at scale: the MLP and
@@ -317,10 +317,6 @@ class PaLM(nn.Module):
         # because the trainer's softmax over 256k entries and its z-loss need the precision.
         logits = jnp.einsum("btd,vd->btv", x, embedding.astype(dt), preferred_element_type=jnp.float32)
         return logits / math.sqrt(cfg.d_model)
-
-
-def _example_tokens(cfg: PaLMConfig) -> jax.ShapeDtypeStruct:
-    return jax.ShapeDtypeStruct((1, cfg.seq_len), jnp.int32)
 
 
 def abstract_params(config: PaLMConfig):

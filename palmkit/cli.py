@@ -7,10 +7,19 @@ entry names a light module that defines:
 * ``configure(parser: argparse.ArgumentParser) -> None``: add the subcommand's options;
 * ``run(args: argparse.Namespace, extra: list[str]) -> int``: build the config, call ``main``;
 * optionally ``ACCEPTS_EXTRA = True``: unknown flags (Beam pipeline options such as
-  ``--runner=DataflowRunner``) are passed through in ``extra`` instead of being an error.
+  ``--runner=DataflowRunner``) are passed through in ``extra`` instead of being an error;
+* optionally ``QUIET = True``: the command prints its own progress, so log lines are shown
+  only from warnings up (``palmkit demo``).
 
-Modules are imported only when their subcommand is used, so ``palmkit --help`` is instant and
-does not import Beam or JAX.
+A subcommand's flags come from its job's config dataclass (``palmkit.flags``): each default
+and help is written once, on the config field, and ``--help`` shows it once. Modules are
+imported only when their subcommand is used, so ``palmkit --help`` is instant and does not
+import Beam or JAX (``palmkit pack --help`` imports its job module, Beam included).
+
+Logging is configured here, once, before the subcommand runs: INFO lines from palmkit's own
+loggers, warnings only from Beam, absl and JAX. Every subcommand takes ``--quiet``: warnings
+and errors only, no progress bars (`palmkit train`'s old ``--no-progress`` still works, out of
+the help).
 
 Errors: a ``palmkit.errors.UserError`` (and a missing or unreadable path, ``FileNotFoundError``
 and friends) ends the command with exit code 2 and one line, ``palmkit COMMAND: error: ...``;
@@ -23,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import sys
 
 from palmkit.errors import UserError
@@ -31,6 +41,14 @@ from palmkit.errors import UserError
 USER_ERRORS = (UserError, FileNotFoundError, NotADirectoryError, IsADirectoryError,
                PermissionError, FileExistsError)
 DEBUG_FLAG = "--debug"
+QUIET_FLAG, QUIET_ALIASES = "--quiet", ("--no-progress",)
+QUIET_HELP = "only warnings and errors: no INFO log lines, no progress bars"
+
+#: Top-level packages whose loggers are palmkit's own (INFO unless --quiet).
+OWN_LOGGERS = ("palmkit", "pipelines", "tokenizer", "trainer", "model_stub", "mixtures")
+#: Libraries whose INFO chatter would bury palmkit's lines: warnings only.
+CHATTY_LOGGERS = ("apache_beam", "absl", "jax", "orbax")
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 # name -> (module, one-line help). A capability gets a row only when it exists.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -55,7 +73,8 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         allow_abbrev=False,
         description="Build PaLM-style pretraining data and train on it.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="Run `palmkit COMMAND --help` for a command's options.",
+        epilog="Run `palmkit COMMAND --help` for a command's options; every command takes "
+               f"{QUIET_FLAG} ({QUIET_HELP}).",
     )
     from palmkit import __version__
 
@@ -69,12 +88,68 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
             name,
             help=help_text,
             description=help_text,
-            formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-            allow_abbrev=False,
+            allow_abbrev=False,  # defaults are in the help texts (palmkit.flags), once
         )
         if name == command:  # only the chosen command's module is imported
             _load(name).configure(p)
+            for leaf in _leaves(p):
+                _add_quiet(leaf)
     return parser
+
+
+def _leaves(parser: argparse.ArgumentParser):
+    """``parser`` itself, or the parsers of its actions (``vocab train``, ``model info``)."""
+    subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    if not subs:
+        yield parser
+    for action in subs:
+        for sub in action.choices.values():
+            yield from _leaves(sub)
+
+
+def _add_quiet(parser: argparse.ArgumentParser) -> None:
+    """``--quiet`` on every subcommand (unless its config already declares it)."""
+    if QUIET_FLAG not in parser._option_string_actions:
+        action = parser.add_argument(QUIET_FLAG, *QUIET_ALIASES, dest="quiet",
+                                     action="store_true", help=QUIET_HELP)
+        action.option_strings = [QUIET_FLAG]  # the old spelling parses but is not shown
+
+
+class _StderrHandler(logging.StreamHandler):
+    """Writes to ``sys.stderr`` as it is at each record (a test's capture may replace it)."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:
+        pass
+
+
+def configure_logging(*, quiet: bool = False) -> None:
+    """One stderr handler on the root logger; palmkit's loggers at INFO (WARNING if ``quiet``),
+    everything else at WARNING.
+
+    Importing Beam logs a warning through ``logging.warning``, which installs a plain root
+    ``StreamHandler`` (``basicConfig``) that would make a later ``basicConfig`` a no-op: that
+    handler, and ours from an earlier call, are replaced, as ``force=True`` would; handlers of
+    other kinds (pytest's log capture) are kept."""
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if type(handler) in (logging.StreamHandler, _StderrHandler):
+            root.removeHandler(handler)
+    handler = _StderrHandler()
+    handler.setFormatter(logging.Formatter(LOG_FORMAT, datefmt="%H:%M:%S"))
+    root.addHandler(handler)
+    root.setLevel(logging.WARNING)
+    for name in OWN_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING if quiet else logging.INFO)
+    for name in CHATTY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -89,6 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     module = _load(args.command)
     if extra and not getattr(module, "ACCEPTS_EXTRA", False):
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    configure_logging(quiet=getattr(args, "quiet", False) or getattr(module, "QUIET", False))
     try:
         return int(module.run(args, extra) or 0)
     except USER_ERRORS as e:

@@ -25,23 +25,30 @@ import shutil
 import time
 from typing import Any, Callable
 
+from palmkit import flags
+from palmkit.contracts import PackedDataSpec
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SAMPLE_SOURCES = os.path.join(REPO, "data", "sample", "sources.yaml")
 
 
 @dataclasses.dataclass
 class DemoConfig:
-    output: str = "out/demo"
-    sources: str = SAMPLE_SOURCES
-    mixture: str = "palm"
-    vocab_size: int = 8000
-    seq_len: int = 256
-    preset: str = "palm-small"
-    steps: int = 300
-    batch_size: int = 8
-    quality_alpha: float = 1.0
-    seed: int = 0
-    fresh: bool = True  # remove the output folder first
+    output: str = flags.option("out/demo", help="folder for every output (replaced)")
+    sources: str = flags.option(SAMPLE_SOURCES, show_default=False,
+                                help="sources YAML (default: the sample, data/sample/sources.yaml)")
+    mixture: str = flags.option("palm", cli=False, help="mixture the corpus is built for")
+    vocab_size: int = flags.option(
+        8000, help="vocabulary size the sample supports (256k needs ~200 MB of text)")
+    seq_len: int = flags.option(
+        256, help="example length (PaLM: 2048; shorter trains faster on a CPU)")
+    preset: str = flags.option("palm-small", help="model preset (see `palmkit model info`)")
+    steps: int = flags.option(300, help="training steps")
+    batch_size: int = flags.option(8, help="sequences per step")
+    quality_alpha: float = flags.option(
+        1.0, help="web quality sampling alpha (GPT-3: 9; the sample is too small for it)")
+    seed: int = flags.option(0, help="seed of every stage (sampling, vocabulary, model init)")
+    fresh: bool = flags.option(True, cli=False, help="remove the output folder first")
 
 
 def _stage(n: int, total: int, title: str, fn: Callable[[], Any]) -> tuple[Any, float]:
@@ -54,10 +61,12 @@ def _stage(n: int, total: int, title: str, fn: Callable[[], Any]) -> tuple[Any, 
 
 
 def run_corpus(cfg: DemoConfig, paths: dict[str, str]):
+    from pipelines.clean.quality import QualityOptions
     from pipelines.corpus import CorpusConfig, main
 
     return main(CorpusConfig(sources=cfg.sources, output=paths["corpus"], mixture=cfg.mixture,
-                             num_shards=2, seed=cfg.seed, quality_alpha=cfg.quality_alpha))
+                             num_shards=2, seed=cfg.seed,
+                             quality=QualityOptions(alpha=cfg.quality_alpha)))
 
 
 def run_vocab(cfg: DemoConfig, paths: dict[str, str]):
@@ -115,7 +124,7 @@ def summary(cfg: DemoConfig, paths: dict[str, str], results: dict[str, Any],
         lines.append(f"  {c:<10} {e['tokens_sampled']:>8,} tokens  {e['target_share']:6.2%} -> "
                      f"{e['actual_share']:6.2%}  (epochs {e['rate']:.3f})")
     lines.append(f"packed: {pack.counts['tokens_packed']:,} tokens in "
-                 f"{sum(pack.extra['examples_per_shard'])} examples of {cfg.seq_len}; "
+                 f"{PackedDataSpec.from_manifest(pack).num_examples} examples of {cfg.seq_len}; "
                  f"{pack.counts['dropped_tokens']} dropped")
     losses = _losses(os.path.join(paths["train"], "metrics.jsonl"))
     k = max(1, min(10, len(losses) // 10))

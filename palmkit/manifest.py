@@ -12,7 +12,8 @@ manifests, which is what the determinism tests compare.
 
 Pure data and local file I/O only: no Beam, no JAX. Jobs whose outputs live on a remote
 filesystem (gs://) serialise with ``to_json``/``from_json`` through their own filesystem layer
-(``pipelines.io`` uses Beam's ``FileSystems``).
+(``pipelines.fs`` uses Beam's ``FileSystems``). Path helpers (``join``, ``is_remote``) are
+``palmkit.paths``.
 """
 
 from __future__ import annotations
@@ -24,8 +25,9 @@ import hashlib
 import importlib.metadata
 import json
 import os
-import posixpath
 from typing import Any, Iterable
+
+from palmkit.paths import is_remote, join
 
 MANIFEST_NAME = "manifest.json"
 FORMAT_VERSION = 1
@@ -91,7 +93,8 @@ class Manifest:
         """Read the manifest in ``directory`` and check it was written by ``stage``."""
         path = join(directory, MANIFEST_NAME)
         try:
-            text = read_text(path)
+            with open(path, encoding="utf-8") as f:
+                text = f.read()
         except FileNotFoundError:
             hint = f" (run `palmkit {stage}` first)" if stage else ""
             raise ManifestError(
@@ -129,21 +132,6 @@ class Manifest:
 
 
 # -- helpers ---------------------------------------------------------------------------------
-
-
-def is_remote(path: str) -> bool:
-    return "://" in path
-
-
-def join(directory: str, *parts: str) -> str:
-    if is_remote(directory):
-        return posixpath.join(directory, *parts)
-    return os.path.join(directory, *parts)
-
-
-def read_text(path: str) -> str:
-    with open(path, encoding="utf-8") as f:
-        return f.read()
 
 
 def sha256_file(path: str, *, chunk: int = 1 << 20) -> str:

@@ -10,7 +10,8 @@ Formats
 * ``Reject``: one record that did not survive, with a stable ``reason`` keyword, written to
   ``OUT/rejects/*.parquet``. Every input record ends in exactly one of the two.
 * Packed examples: rows of exactly ``seq_len`` token ids in a ``tokens`` column, written to
-  ``SHARDS/shard-XXXXX-of-YYYYY.parquet`` in training order.
+  ``SHARDS/shard-XXXXX-of-YYYYY.parquet`` in training order; what their manifest promises the
+  trainer (sequence length, vocabulary, ``[eod]`` id, shards) is ``palmkit.contracts``.
 
 Token ids are int32 everywhere: PaLM's 256,000-piece vocabulary does not fit in 16 bits,
 and int32 is what JAX and NumPy index with. ``TOKEN_DTYPE`` is the one place that says so.
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable
 
 import pyarrow as pa
 
@@ -60,16 +61,10 @@ class Document:
     def to_row(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
-    @classmethod
-    def from_row(cls, row: Mapping[str, Any]) -> "Document":
-        return cls(**{f: row.get(f) for f in DOCUMENT_FIELDS})
-
     @property
     def nbytes(self) -> int:
         return len(self.text.encode("utf-8"))
 
-
-DOCUMENT_FIELDS = tuple(f.name for f in dataclasses.fields(Document))
 
 DOCUMENT_SCHEMA = pa.schema(
     [
@@ -171,10 +166,6 @@ class Reject:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_row(cls, row: Mapping[str, Any]) -> "Reject":
-        return cls(**{f: row.get(f) for f in REJECT_FIELDS})
-
-    @classmethod
     def of(
         cls,
         doc: Document,
@@ -197,8 +188,6 @@ class Reject:
             similarity=similarity,
         )
 
-
-REJECT_FIELDS = tuple(f.name for f in dataclasses.fields(Reject))
 
 REJECT_SCHEMA = pa.schema(
     [

@@ -15,8 +15,10 @@ import numpy as np
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from palmkit.corpus_files import clean_files, join
-from palmkit.manifest import Manifest
+from palmkit.contracts import PACK_STAGE, PackedDataSpec
+from palmkit.corpus_files import clean_files
+from palmkit.manifest import MANIFEST_NAME, Manifest
+from palmkit.paths import join
 
 PERCENTILES = (5, 25, 50, 75, 95, 99)
 TOP_LANGUAGES = 10
@@ -100,7 +102,8 @@ def corpus_stats(corpus: str) -> dict[str, Any]:
 
 
 def pack_stats(shards: str) -> dict[str, Any]:
-    manifest = Manifest.read(shards, stage="pack")
+    manifest = Manifest.read(shards, stage=PACK_STAGE)
+    spec = PackedDataSpec.from_manifest(manifest, origin=join(shards, MANIFEST_NAME))
     components = {c: dict(v) for c, v in manifest.counts["components"].items()}
     corpus = manifest.config.get("corpus")
     corpus_part = None
@@ -117,8 +120,8 @@ def pack_stats(shards: str) -> dict[str, Any]:
         "kind": "pack",
         "path": shards,
         "mixture": manifest.config.get("mixture"),
-        "seq_len": manifest.extra["seq_len"],
-        "examples": int(sum(manifest.extra["examples_per_shard"])),
+        "seq_len": spec.seq_len,
+        "examples": spec.num_examples,
         "tokens_packed": manifest.counts["tokens_packed"],
         "dropped_tokens": manifest.counts["dropped_tokens"],
         "components": components,

@@ -3,7 +3,32 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
+
+from palmkit import flags
+
+
+@dataclasses.dataclass(frozen=True)
+class StatsConfig:
+    path: str = flags.option(positional=True,
+                             help="a folder written by `palmkit corpus` or `palmkit pack`")
+    json: bool = flags.option(False, help="print machine-readable JSON instead")
+    html: str | None = flags.option(
+        None, metavar="FILE", help="also write a self-contained HTML report with plots (opens offline)")
+
+
+def main(config: StatsConfig) -> dict:
+    """The statistics of ``config.path`` (``palmkit.stats.collect``); writes the HTML report."""
+    from palmkit import stats
+
+    result = stats.collect(config.path)
+    if config.html:
+        from palmkit import report_html
+
+        with open(config.html, "w", encoding="utf-8") as f:
+            f.write(report_html.render(result))
+    return result
 
 
 def configure(p: argparse.ArgumentParser) -> None:
@@ -12,25 +37,18 @@ def configure(p: argparse.ArgumentParser) -> None:
         "actual share, epochs, top languages, bytes per token, document length percentiles. "
         "Works on `palmkit corpus` and `palmkit pack` outputs."
     )
-    p.add_argument("path", help="a folder written by `palmkit corpus` or `palmkit pack`")
-    p.add_argument("--json", action="store_true", help="print machine-readable JSON instead")
-    p.add_argument("--html", metavar="FILE", default=None,
-                   help="also write a self-contained HTML report with plots (opens offline)")
+    flags.add_flags(p, StatsConfig)
 
 
 def run(args: argparse.Namespace, extra: list[str]) -> int:
     from palmkit import stats
 
-    result = stats.collect(args.path)
-    if args.html:
-        from palmkit import report_html
-
-        with open(args.html, "w", encoding="utf-8") as f:
-            f.write(report_html.render(result))
-    if args.json:
+    config = flags.from_args(StatsConfig, args)
+    result = main(config)
+    if config.json:
         print(json.dumps(result, indent=2, sort_keys=True))
     else:
         print(stats.format_table(result))
-        if args.html:
-            print(f"HTML report: {args.html}")
+        if config.html:
+            print(f"HTML report: {config.html}")
     return 0

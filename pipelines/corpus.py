@@ -25,9 +25,15 @@ a Beam counter ``corpus/<component>.<read|kept|reason>``.
 
 from __future__ import annotations
 
+import sys
+
+if __name__ == "__main__":  # `python -m pipelines.corpus ARGS` is `palmkit corpus ARGS`; handing
+    from palmkit import cli  # over before anything is defined loads this file once, not twice
+
+    sys.exit(cli.main(["corpus", *sys.argv[1:]]))
+
 import dataclasses
 import logging
-import math
 from typing import Any, Iterable, Iterator
 
 import apache_beam as beam
@@ -36,85 +42,90 @@ from apache_beam.options.pipeline_options import PipelineOptions, TestOptions
 from apache_beam.runners.runner import PipelineResult, PipelineState
 
 import mixtures
-from palmkit.errors import UserError
+from palmkit import flags
 from palmkit.manifest import MANIFEST_NAME, Manifest, join, library_versions
 from palmkit.records import Document, Reject
 from pipelines import io, readers
-from pipelines.beam_options import check_pipeline_args, config_flags
+from pipelines.beam_options import check_pipeline_args
+from pipelines.clean.code_filter import CodeFilter, CodeFilterOptions
+from pipelines.clean.exact_dedup import ExactDedup, ExactDedupOptions
+from pipelines.clean.langid import LangIdOptions, LanguageId
+from pipelines.clean.near_dedup import NearDedup, NearDedupOptions
+from pipelines.clean.quality import QualityOptions, QualitySampling
 from pipelines.sources import SourceSpec, load_sources
-from pipelines.stage import StageOutput, load_stage, merge_stats
+from pipelines.stage import (StageOutput, load_stage, merge_stats, require, require_at_least,
+                             stage_name)
 from pipelines.unique_ids import UniqueIds
 from pipelines.validate import DEFAULT_MAX_DOC_BYTES, validate
 
 logger = logging.getLogger(__name__)
 
-#: Cleaning stages run by default, as "module:Class" (see pipelines/stage.py), in this order:
-#: cheap per-document filters first; the license filter before exact dedup (else a permissive
-#: file could lose to a byte-identical copy in a GPL repository that is then rejected); near-
-#: dedup on what survives exact dedup; quality sampling last, on de-duplicated web pages. Each
-#: stage acts only on the components whose mixture rules ask for it.
-DEFAULT_STAGES: tuple[str, ...] = (
-    "pipelines.clean.langid:LanguageId",
-    "pipelines.clean.code_filter:CodeFilter",
-    "pipelines.clean.exact_dedup:ExactDedup",
-    "pipelines.clean.near_dedup:NearDedup",
-    "pipelines.clean.quality:QualitySampling",
-)
-
-_STAGE_OPTIONS = ("seed", "langid_model", "langid_threshold", "quality_model", "quality_alpha",
-                  "quality_train_docs", "exact_dedup_normalisation", "exact_dedup_scope",
-                  "allow_unknown_license", "near_dedup_threshold")
-
-#: TFDS sources have no file sizes before the pipeline; they are sized as this many text bytes.
-TFDS_ASSUMED_BYTES = 4 << 30
+#: Cleaning stages run by default (see pipelines/stage.py), in this order: cheap per-document
+#: filters first; the license filter before exact dedup (else a permissive file could lose to a
+#: byte-identical copy in a GPL repository that is then rejected); near-dedup on what survives
+#: exact dedup; quality sampling last, on de-duplicated web pages. Each stage acts only on the
+#: components whose mixture rules ask for it.
+DEFAULT_STAGES: tuple[type, ...] = (LanguageId, CodeFilter, ExactDedup, NearDedup, QualitySampling)
 
 REJECTS_TAG = "rejects"
 COUNTS_TAG = "counts"
 VERSIONED = ("apache-beam", "pyarrow", "pyyaml", "tensorflow-datasets", "zstandard")
 
 
+def parse_stages(text: str) -> tuple[type, ...]:
+    """``--stages``: comma-separated ``module:Class`` names (``none``: no stage) -> classes."""
+    return tuple(load_stage(name) for name in (p.strip() for p in text.split(","))
+                 if name and name != "none")
+
+
+def _stage_list(stages: tuple[type, ...]) -> str:
+    return ",".join(map(stage_name, stages)) or "none"
+
+
 @dataclasses.dataclass(frozen=True)
 class CorpusConfig:
-    sources: str  # the sources YAML file
-    output: str  # local folder or URL (gs://bucket/corpus)
-    mixture: str = "palm"  # built-in name or YAML path (mixtures.get)
-    max_doc_bytes: int = DEFAULT_MAX_DOC_BYTES
-    num_shards: int | None = None  # per component and rejects; None: sized from the input
-    shard_bytes: int = io.SHARD_BYTES  # with num_shards None: target text bytes per shard
-    stages: tuple[str, ...] = DEFAULT_STAGES
-    overwrite: bool = False
-    # Stage options (None: the stage's documented default; see each pipelines/clean module).
-    seed: int = 0  # quality-sampling draws and classifier training sample
-    langid_model: str | None = None  # default: bundled lid.176.ftz
-    langid_threshold: float | None = None  # below: language "und" (default 0.5)
-    quality_model: str | None = None  # default: trained on this corpus
-    quality_alpha: float | None = None  # GPT-3's pareto alpha (default 9)
-    quality_train_docs: int | None = None  # per class (default 10,000)
-    exact_dedup_normalisation: str | None = None  # none | strip | nfc_lower (default none)
-    exact_dedup_scope: str | None = None  # corpus | component (default corpus)
-    allow_unknown_license: bool | None = None  # default: reject unknown licenses
-    near_dedup_threshold: float | None = None  # Levenshtein similarity (stage default)
+    """The corpus job's configuration; every field is a ``palmkit corpus`` flag (its default and
+    help are written here once; the stages' own options are their nested dataclasses)."""
+
+    sources: str = flags.option(help="sources YAML file (see pipelines/sources.py)")
+    output: str = flags.option(help="output folder or URL (gs://...)")
+    mixture: str = flags.option("palm", help="built-in mixture name or YAML file")
+    max_doc_bytes: int = flags.option(
+        DEFAULT_MAX_DOC_BYTES, help="documents above this many UTF-8 bytes are rejected as "
+                                    "too_large")
+    num_shards: int | None = flags.option(
+        None, help="Parquet shards per component and for rejects (unset: sized per component "
+                   "from the input at launch, --shard-bytes of text per shard; one shard is "
+                   "sorted in one worker's memory, keep it under ~1 GB)")
+    shard_bytes: int = flags.option(io.SHARD_BYTES,
+                                    help="without --num-shards: text bytes per shard")
+    overwrite: bool = flags.option(False, help="replace an existing corpus in --output")
+    stages: tuple[type, ...] = flags.option(
+        DEFAULT_STAGES, parse=parse_stages, late=True, metavar="MODULE:CLASS,...",
+        show_default=_stage_list, group="cleaning stages",
+        help="comma-separated cleaning stages, run in this order; 'none' for read + validate "
+             "only")
+    seed: int = flags.option(0, group="cleaning stages",
+                             help="seed of quality sampling and of its classifier's training")
+    langid: LangIdOptions = flags.nested(LangIdOptions, help="language ID (LanguageId)")
+    code_filter: CodeFilterOptions = flags.nested(CodeFilterOptions, prefix="",
+                                                  help="code license filter (CodeFilter)")
+    exact_dedup: ExactDedupOptions = flags.nested(ExactDedupOptions,
+                                                  help="exact dedup (ExactDedup)")
+    near_dedup: NearDedupOptions = flags.nested(NearDedupOptions, help="near dedup (NearDedup)")
+    quality: QualityOptions = flags.nested(QualityOptions,
+                                           help="web quality sampling (QualitySampling)")
 
     def __post_init__(self):
-        """Refuse values no run can use, before anything starts (one line each)."""
-        def bad(flag: str, what: str):
-            raise UserError(f"--{flag} {what}")
-
-        if self.max_doc_bytes < 1:
-            bad("max-doc-bytes", f"must be >= 1, got {self.max_doc_bytes}")
-        if self.num_shards is not None and self.num_shards < 1:
-            bad("num-shards", f"must be >= 1, got {self.num_shards}")
-        if self.shard_bytes < 1:
-            bad("shard-bytes", f"must be >= 1, got {self.shard_bytes}")
-        for flag, value, low, high in (("langid-threshold", self.langid_threshold, 0.0, 1.0),
-                                       ("near-dedup-threshold", self.near_dedup_threshold, 0.0, 1.0)):
-            if value is not None and not (math.isfinite(value) and low <= value <= high):
-                bad(flag, f"must be between {low} and {high}, got {value}")
-        if self.quality_alpha is not None and not (math.isfinite(self.quality_alpha)
-                                                   and self.quality_alpha > 0):
-            bad("quality-alpha", f"must be a positive number, got {self.quality_alpha}")
-        if self.quality_train_docs is not None and self.quality_train_docs < 1:
-            bad("quality-train-docs", f"must be >= 1, got {self.quality_train_docs}")
+        """Refuse values no run can use, before anything starts (one line each); each stage's
+        options check their own fields."""
+        require_at_least("--max-doc-bytes", self.max_doc_bytes)
+        if self.num_shards is not None:
+            require_at_least("--num-shards", self.num_shards)
+        require_at_least("--shard-bytes", self.shard_bytes)
+        require(all(isinstance(s, type) and issubclass(s, beam.PTransform) for s in self.stages),
+                "--stages", f"must be stage classes (beam.PTransform subclasses; "
+                f"parse_stages reads 'module:Class' names), got {self.stages!r}")
 
     def to_manifest(self, mixture: mixtures.Mixture) -> dict[str, Any]:
         """What the manifest records: no output path (moving a corpus must not change it)."""
@@ -126,9 +137,11 @@ class CorpusConfig:
             "max_doc_bytes": self.max_doc_bytes,
             "num_shards": self.num_shards,
             "shard_bytes": self.shard_bytes,
-            "stages": list(self.stages),
-            **{f.name: getattr(self, f.name) for f in dataclasses.fields(self)
-               if f.name in _STAGE_OPTIONS},
+            "stages": [stage_name(s) for s in self.stages],
+            "seed": self.seed,
+            # each stage's options, nested: {"langid": {"model": None, "threshold": 0.5, ...}}
+            **{name: value for name, value in dataclasses.asdict(self).items()
+               if isinstance(value, dict)},
         }
 
 
@@ -155,7 +168,7 @@ class ReadWorkItem(beam.DoFn):
         self.items += 1
         self.records += n
         logger.info("corpus: read %s: %d records (%d rejected while reading); this worker: %d items, %d "
-                    "records", item.describe(), n, bad, self.items, self.records)
+                    "records", readers.describe(item), n, bad, self.items, self.records)
         yield beam.pvalue.TaggedOutput(COUNTS_TAG, (item.spec.component, n))
 
 
@@ -357,12 +370,7 @@ def shard_plan(config: CorpusConfig, specs: list[SourceSpec]) -> dict[str, int]:
     known): ``config.num_shards`` for all, or sized from the inputs' bytes at launch."""
     text_bytes: dict[str, int] = {}
     for spec in specs:
-        if spec.format == "tfds":
-            n = TFDS_ASSUMED_BYTES  # no file sizes to read before the pipeline
-        elif spec.format == "code_tree":
-            n = io.input_text_bytes([], list(spec.inputs))
-        else:
-            n = io.input_text_bytes(list(spec.inputs))
+        n = readers.text_bytes(spec)  # each format's estimate (TFDS: an assumed size)
         text_bytes[spec.component] = text_bytes.get(spec.component, 0) + n
     return io.plan_shards(text_bytes, fixed=config.num_shards, shard_bytes=config.shard_bytes)
 
@@ -404,7 +412,7 @@ def run_pipeline(config: CorpusConfig, pipeline_args: Iterable[str] = ()) -> Pip
     mixture = mixtures.get(config.mixture)
     specs = load_sources(config.sources)
     mixture.check_components({s.component for s in specs}, what=config.sources)
-    stages = [load_stage(name)(config, mixture) for name in config.stages]
+    stages = [stage(config, mixture) for stage in config.stages]
     for stage in stages:  # optional pre-flight check of a stage (see pipelines/stage.py)
         if hasattr(stage, "check_sources"):
             stage.check_sources({s.component for s in specs})
@@ -426,7 +434,7 @@ def main(config: CorpusConfig, pipeline_args: Iterable[str] = ()) -> Manifest | 
     """Run the job; return its manifest (None for remote outputs and ``--dry_run``: read a remote
     manifest with ``Manifest.from_json``)."""
     pipeline_args = list(pipeline_args)
-    check_pipeline_args(pipeline_args, job="corpus", own_flags=config_flags(config))
+    check_pipeline_args(pipeline_args, job="corpus", own_flags=list(flags.flag_names(CorpusConfig)))
     result = run_pipeline(config, pipeline_args)
     if result.state != PipelineState.DONE:
         raise RuntimeError(f"corpus pipeline ended in state {result.state}")
@@ -435,10 +443,3 @@ def main(config: CorpusConfig, pipeline_args: Iterable[str] = ()) -> Manifest | 
         return None
     return Manifest.read(config.output, stage="corpus")
 
-
-if __name__ == "__main__":
-    import sys
-
-    from pipelines import corpus_cli
-
-    sys.exit(corpus_cli.main_from_argv(sys.argv[1:]))

@@ -12,7 +12,8 @@ Same inputs -> byte-identical files, whatever the runner, worker count or bundle
 
 Trade-off: one shard is built in memory by one worker (the GroupByKey hands it over whole), so
 a shard should stay under ~1 GB. By default the job sizes each component's shard count from its
-input at launch (``plan_shards``: estimated text bytes / ``SHARD_BYTES``), so a 2.5 TB dialogue
+input at launch (``plan_shards``: text bytes, as each source format estimates them from sizes
+at launch, / ``SHARD_BYTES``), so a 2.5 TB dialogue
 component and a 30 GB news component both get ~256 MB shards; ``--num-shards N`` fixes N for all. Row groups of ``ROW_GROUP_ROWS`` rows: 2,000
 web pages of ~5 KB is ~10 MB per group, a good unit for downstream readers (the vocabulary job
 samples by row group).
@@ -28,17 +29,12 @@ from typing import Any, Iterable
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 
-from palmkit.manifest import MANIFEST_NAME, FileEntry, join
-from palmkit.records import (
-    DOCUMENT_SCHEMA,
-    Document,
-    Reject,
-    documents_to_table,
-    rejects_to_table,
-)
+from palmkit.manifest import MANIFEST_NAME, FileEntry
+from palmkit.paths import is_remote, join
+from palmkit.records import Document, Reject, documents_to_table, rejects_to_table
+from pipelines.fs import read_text, write_bytes, write_text_atomic  # noqa: F401 (callers use io.*)
 
 ROW_GROUP_ROWS = 2_000
 PARQUET_COMPRESSION = "zstd"  # ~3.5x on text, decodes at >1 GB/s
@@ -47,20 +43,6 @@ CLEAN, REJECTS = "clean", "rejects"
 
 SHARD_BYTES = 256 << 20  # target text per output shard (Parquet/zstd makes it ~3.5x smaller)
 MAX_SHARDS = 65_536
-#: Compressed inputs hold about this many times their size in text (JSONL of prose/code, zstd/gzip).
-COMPRESSION_RATIO = {".gz": 4, ".zst": 4, ".bz2": 5}
-
-
-def input_text_bytes(files: list[str], dirs: list[str] = ()) -> int:
-    """Estimated text bytes in ``files`` and everything under ``dirs``, from sizes at launch
-    (compressed files count ``COMPRESSION_RATIO`` times their size)."""
-    patterns = list(files) + [d.rstrip("/") + "/**" for d in dirs]
-    total = 0
-    for result in FileSystems.match(patterns) if patterns else []:
-        for meta in result.metadata_list:
-            ext = os.path.splitext(meta.path)[1]
-            total += meta.size_in_bytes * COMPRESSION_RATIO.get(ext, 1)
-    return total
 
 
 def plan_shards(text_bytes: dict[str, int], *, fixed: int | None = None,
@@ -103,10 +85,10 @@ def reject_sort_key(rej: Reject) -> tuple:
     return (rej.id, rej.component, rej.source, rej.record, rej.reason, rej.detail)
 
 
-def parquet_bytes(table: pa.Table) -> bytes:
+def parquet_bytes(table: pa.Table, *, row_group_size: int = ROW_GROUP_ROWS) -> bytes:
     """Serialise ``table`` as Parquet, deterministically."""
     sink = pa.BufferOutputStream()
-    pq.write_table(table, sink, row_group_size=ROW_GROUP_ROWS, compression=PARQUET_COMPRESSION)
+    pq.write_table(table, sink, row_group_size=row_group_size, compression=PARQUET_COMPRESSION)
     return sink.getvalue().to_pybytes()
 
 
@@ -118,25 +100,12 @@ def shard_table(kind: str, records: Iterable[Any]) -> pa.Table:
     return rejects_to_table(sorted(present, key=reject_sort_key))
 
 
-def write_bytes(path: str, data: bytes) -> None:
-    with FileSystems.create(path, compression_type=CompressionTypes.UNCOMPRESSED) as f:
-        f.write(data)
-
-
-def write_shard(output: str, rel: str, table: pa.Table) -> FileEntry:
+def write_shard(output: str, rel: str, table: pa.Table, *,
+                row_group_size: int = ROW_GROUP_ROWS) -> FileEntry:
     """Write one shard; return its manifest entry (rows, bytes, SHA-256 of what was written)."""
-    data = parquet_bytes(table)
+    data = parquet_bytes(table, row_group_size=row_group_size)
     write_bytes(join(output, rel), data)
     return FileEntry(rows=table.num_rows, bytes=len(data), sha256=hashlib.sha256(data).hexdigest())
-
-
-def write_text_atomic(path: str, text: str) -> None:
-    """Write via a temporary name and rename, so a reader never sees half a manifest."""
-    tmp = path + ".tmp"
-    write_bytes(tmp, text.encode("utf-8"))
-    if FileSystems.exists(path):
-        FileSystems.delete([path])
-    FileSystems.rename([tmp], [path])
 
 
 INCOMING = ".incoming"  # where a run that replaces a previous output writes, until it succeeds
@@ -161,7 +130,7 @@ def prepare_output(output: str, *, overwrite: bool, previous: tuple[str, ...] = 
     ``output/.incoming`` and ``publish`` swaps it in only once it has succeeded, so a failed
     run leaves the previous output intact. Leftovers of an earlier failed run are removed.
     """
-    if "://" not in output and os.path.isfile(output):
+    if not is_remote(output) and os.path.isfile(output):
         raise OutputError(f"--output {output} is a file; give a folder (it is created if missing)")
     incoming = join(output, INCOMING)
     existing = _entries_present(output, previous)
@@ -190,22 +159,10 @@ def publish(output: str, staging: str, *, files: Iterable[str],
     if old:
         FileSystems.delete(old)
     files = sorted(set(files))
-    if "://" in output:  # object stores have no directories: move file by file
+    if is_remote(output):  # object stores have no directories: move file by file
         FileSystems.rename([join(staging, f) for f in files], [join(output, f) for f in files])
     else:  # local: move the top-level entries (clean/, rejects/, shard files)
         for top in sorted({f.split("/", 1)[0] for f in files}):
             os.replace(join(staging, top), join(output, top))
     FileSystems.rename([join(staging, MANIFEST_NAME)], [manifest])
     FileSystems.delete([staging])
-
-
-def read_text(path: str) -> str:
-    with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as f:
-        return f.read().decode("utf-8")
-
-
-def read_table(path: str, schema: pa.Schema = DOCUMENT_SCHEMA) -> pa.Table:
-    """Read one output shard (local or remote) with the expected schema."""
-    with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as f:
-        return pq.read_table(f, schema=schema)
-

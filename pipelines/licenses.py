@@ -274,7 +274,3 @@ def classify(spdx: str | None) -> str:
     if " AND " in expr:
         return max((classify(p) for p in expr.split(" AND ")), key=_RANK.__getitem__)
     return LICENSE_CLASSES.get(normalize_license(expr), UNKNOWN)
-
-
-def is_permissive(spdx: str | None) -> bool:
-    return classify(spdx) == PERMISSIVE

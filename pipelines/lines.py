@@ -1,6 +1,6 @@
 """Lines of a (compressed) JSONL file in bounded memory, keeping everything before any damage.
 
-Used by ``readers.read_jsonl``; pure generators over an open binary file, no Beam.
+Used by ``pipelines.formats.jsonl``; pure generators over an open binary file, no Beam.
 
 * Decompression is streamed in chunks of at most ``CHUNK`` decoded bytes (``.gz``: gzip members,
   ``.zst``: zstd frames, chosen by extension), and every complete line is yielded as soon as it is

@@ -11,7 +11,9 @@ One Beam pipeline:
       -> GroupByShard -> PackAndWriteShard -> WriteManifest
 
 Output: ``SHARDS/shard-XXXXX-of-YYYYY.parquet`` (column ``tokens``: int32, exactly ``seq_len``
-per row, rows in training order) and ``SHARDS/manifest.json`` (stage ``pack``). Training order
+per row, rows in training order) and ``SHARDS/manifest.json`` (stage ``pack``; the fields the
+trainer reads are ``palmkit.contracts.PackedDataSpec``), both written through ``pipelines.io``
+like the corpus job's, into ``.incoming`` first when replacing a previous pack. Training order
 is the shards in index order, each read front to back: global example ``i`` lives in the shard
 where the cumulative ``examples_per_shard`` first exceeds ``i``. Documents were assigned to
 shards uniformly at random (by order key), so every shard is a shuffled sample of the whole mix.
@@ -23,9 +25,14 @@ per token plus the Arrow copy), so choose ``num_shards`` >= total tokens / ~100M
 
 from __future__ import annotations
 
+import sys
+
+if __name__ == "__main__":  # `python -m pipelines.pack ARGS` is `palmkit pack ARGS`; handing
+    from palmkit import cli  # over before anything is defined loads this file once, not twice
+
+    sys.exit(cli.main(["pack", *sys.argv[1:]]))
+
 import dataclasses
-import hashlib
-import io
 import logging
 import os
 import tempfile
@@ -34,39 +41,51 @@ from typing import Iterator
 import apache_beam as beam
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import PipelineOptions
 
 import mixtures
+from palmkit import flags
 from palmkit.errors import UserError
-from palmkit.manifest import FileEntry, Manifest, ManifestError, library_versions
+from palmkit.contracts import PackedDataSpec, packed_shard_name
+from palmkit.manifest import MANIFEST_NAME, Manifest, library_versions
 from palmkit.records import TOKEN_ARROW_TYPE, packed_schema
 from pipelines import io as outputs
 from pipelines import packing
+from pipelines.fs import read_text, write_text_atomic
 from pipelines.beam_options import check_pipeline_args, config_flags
-from palmkit.corpus_files import clean_files, iter_documents, join, read_corpus_manifest
+from palmkit.corpus_files import clean_files, iter_documents, read_corpus_manifest
+from palmkit.paths import join
 
 log = logging.getLogger(__name__)
 
 STAGE = "pack"
-PREVIOUS_OUTPUT = ("manifest.json", "shard-*.parquet")  # what a previous pack left in a folder
+PREVIOUS_OUTPUT = (MANIFEST_NAME, "shard-*.parquet")  # what a previous pack left in a folder
 ROWS_PER_GROUP = 1024  # rows per Parquet row group: 8 MiB at seq_len 2048
 
 
 @dataclasses.dataclass
 class PackConfig:
-    corpus: str  # folder written by `palmkit corpus`
-    vocab: str  # SentencePiece .model written by `palmkit vocab train`
-    output: str
-    mixture: str | None = None  # default: the mixture the corpus was built for
-    total_tokens: int | None = None  # default: the largest budget that repeats nothing
-    seq_len: int = 2048
-    num_shards: int = 8
-    seed: int = 0
-    batch_size: int = 256  # documents per encode_batch call
-    overwrite: bool = False  # replace a previous pack in ``output`` (kept until this run succeeds)
-    verify_checksums: bool = True  # re-hash every corpus shard against its manifest first
+    corpus: str = flags.option(help="folder written by `palmkit corpus`")
+    vocab: str = flags.option(help="SentencePiece .model written by `palmkit vocab train`")
+    output: str = flags.option(help="folder for shards and manifest.json")
+    mixture: str | None = flags.option(
+        None, help="built-in name (palm, palm-refresh) or YAML file; default: the corpus's")
+    total_tokens: int | None = flags.option(
+        None, help="token budget; default: the largest that repeats no component. With a "
+                   "larger budget, short components repeat whole epochs (with a warning)")
+    seq_len: int = flags.option(2048, help="tokens per example, as in PaLM")
+    num_shards: int = flags.option(
+        8, help="output shards; one shard is packed in one worker's memory, so keep "
+                "total tokens / shards below ~100M")
+    seed: int = flags.option(0, help="seed of sampling and shuffling")
+    batch_size: int = flags.option(256, help="documents per encode_batch call", cli=False)
+    overwrite: bool = flags.option(
+        False, help="replace a previous pack in --output; it is kept until this run succeeds, "
+                    "and none of its shards is left beside the new ones")
+    verify_checksums: bool = flags.option(
+        True, help="skip re-hashing the corpus shards against their manifest (sizes are "
+                   "still checked); hashing costs a few seconds per GB")
 
     def __post_init__(self):
         """Refuse values no run can use, before anything starts (one line each)."""
@@ -78,6 +97,15 @@ class PackConfig:
             raise UserError(f"--total-tokens must be positive, got {self.total_tokens}")
         if self.batch_size < 1:
             raise UserError(f"--batch-size must be >= 1, got {self.batch_size}")
+
+
+@dataclasses.dataclass(frozen=True)
+class VocabInfo:
+    """The vocabulary the shards are encoded with, as the manifest records it."""
+
+    size: int
+    eod_id: int
+    sha256: str  # of the .model file
 
 
 @dataclasses.dataclass(frozen=True)
@@ -160,18 +188,11 @@ def sample_copies(doc: TokenizedDoc, plan, *, seed: int, num_shards: int):
         yield key % num_shards, (key, doc.component, doc.id, epoch, tokens)
 
 
-def shard_name(index: int, num_shards: int) -> str:
-    return f"shard-{index:05d}-of-{num_shards:05d}.parquet"
-
-
-def encode_shard(examples: np.ndarray, seq_len: int) -> bytes:
-    """Parquet bytes of one shard, deterministic (no timestamps; fixed row groups)."""
+def shard_table(examples: np.ndarray, seq_len: int) -> pa.Table:
+    """One shard's examples as a ``packed_schema`` table."""
     flat = pa.array(examples.reshape(-1), type=TOKEN_ARROW_TYPE)
     column = pa.FixedSizeListArray.from_arrays(flat, seq_len)
-    table = pa.Table.from_arrays([column], schema=packed_schema(seq_len))
-    buf = io.BytesIO()
-    pq.write_table(table, buf, row_group_size=ROWS_PER_GROUP, compression="zstd")
-    return buf.getvalue()
+    return pa.Table.from_arrays([column], schema=packed_schema(seq_len))
 
 
 def pack_shard(item, *, output: str, seq_len: int, eod_id: int, num_shards: int) -> dict:
@@ -179,18 +200,16 @@ def pack_shard(item, *, output: str, seq_len: int, eod_id: int, num_shards: int)
     index, copies = item
     copies = sorted((c for c in copies if c is not None), key=lambda c: c[:4])
     examples, dropped = packing.pack([c[4] for c in copies], seq_len=seq_len, eod_id=eod_id)
-    data = encode_shard(examples, seq_len)
-    name = shard_name(index, num_shards)
-    with FileSystems.create(FileSystems.join(output, name)) as f:
-        f.write(data)
+    name = packed_shard_name(index, num_shards)
+    entry = outputs.write_shard(output, name, shard_table(examples, seq_len),
+                                row_group_size=ROWS_PER_GROUP)
     per_component: dict[str, int] = {}
     for _, component, _, _, toks in copies:
         per_component[component] = per_component.get(component, 0) + len(toks)
     return {
         "index": index,
         "name": name,
-        "entry": FileEntry(rows=len(examples), bytes=len(data),
-                           sha256=hashlib.sha256(data).hexdigest()),
+        "entry": entry,
         "documents": len(copies),
         "dropped_tokens": dropped,
         "tokens_per_component": per_component,
@@ -203,7 +222,7 @@ def read_documents(rel: str, *, corpus: str) -> Iterator[tuple[str, str, str]]:
 
 
 def build_manifest(shards: list[dict], plan, *, config: PackConfig, mixture, corpus_manifest,
-                   vocab_info: dict) -> Manifest:
+                   vocab: VocabInfo) -> Manifest:
     shards = sorted(shards, key=lambda s: s["index"])
     after: dict[str, int] = {}
     for s in shards:
@@ -222,8 +241,11 @@ def build_manifest(shards: list[dict], plan, *, config: PackConfig, mixture, cor
         }
         for c, p in plan.components.items()
     }
-    return Manifest(
-        stage=STAGE,
+    spec = PackedDataSpec(seq_len=config.seq_len, vocab_size=vocab.size, vocab_sha256=vocab.sha256,
+                          eod_id=vocab.eod_id, seed=config.seed,
+                          shards=tuple(s["name"] for s in shards),
+                          examples_per_shard=tuple(s["entry"].rows for s in shards))
+    return spec.to_manifest(
         # The output folder is where the manifest lies: not recorded, so that the same inputs
         # give the same bytes wherever they are written.
         config={**{k: v for k, v in dataclasses.asdict(config).items() if k != "output"},
@@ -234,29 +256,23 @@ def build_manifest(shards: list[dict], plan, *, config: PackConfig, mixture, cor
         counts={
             "components": components,
             "documents_packed": sum(s["documents"] for s in shards),
-            "tokens_packed": sum(s["entry"].rows for s in shards) * config.seq_len,
+            "tokens_packed": spec.num_examples * config.seq_len,
             "dropped_tokens": sum(s["dropped_tokens"] for s in shards),
             "budget": plan.budget,
         },
         extra={
-            "seq_len": config.seq_len,
-            "token_dtype": "int32",
-            "num_shards": config.num_shards,
-            "examples_per_shard": [s["entry"].rows for s in shards],
-            "seed": config.seed,
             "sampling_plan": {c: dataclasses.asdict(p) for c, p in plan.components.items()},
             "repeats": list(plan.repeats),
-            **vocab_info,
         },
         versions=library_versions(["apache-beam", "numpy", "pyarrow", "sentencepiece"]),
     )
 
 
 def write_manifest(shards, plan, *, output: str, **kw) -> str:
-    manifest = build_manifest(shards, plan, **kw)
-    with FileSystems.create(FileSystems.join(output, "manifest.json")) as f:
-        f.write(manifest.to_json().encode("utf-8"))
-    return manifest.to_json()
+    """Written last (after every shard), atomically, as the corpus job writes its own."""
+    text = build_manifest(shards, plan, **kw).to_json()
+    write_text_atomic(join(output, MANIFEST_NAME), text)
+    return text
 
 
 # -- wiring --------------------------------------------------------------------------------------
@@ -265,10 +281,10 @@ def write_manifest(shards, plan, *, output: str, **kw) -> str:
 class PackCorpus(beam.PTransform):
     """Corpus files -> sampled, shuffled, packed shards and a manifest (see module docstring)."""
 
-    def __init__(self, config: PackConfig, *, mixture, corpus_manifest, vocab_info: dict):
+    def __init__(self, config: PackConfig, *, mixture, corpus_manifest, vocab: VocabInfo):
         super().__init__()
         self.config, self.mixture = config, mixture
-        self.corpus_manifest, self.vocab_info = corpus_manifest, vocab_info
+        self.corpus_manifest, self.vocab = corpus_manifest, vocab
 
     def expand(self, pbegin):
         cfg = self.config
@@ -302,7 +318,7 @@ class PackCorpus(beam.PTransform):
             | "MergeShardKeys" >> beam.Flatten()
             | "GroupByShard" >> beam.GroupByKey()
             | "PackAndWriteShard" >> beam.Map(pack_shard, output=cfg.output, seq_len=cfg.seq_len,
-                                              eod_id=self.vocab_info["eod_id"],
+                                              eod_id=self.vocab.eod_id,
                                               num_shards=cfg.num_shards)
         )
         return (
@@ -311,11 +327,11 @@ class PackCorpus(beam.PTransform):
             | "WriteManifest" >> beam.Map(write_manifest, beam.pvalue.AsSingleton(plan),
                                           output=cfg.output, config=cfg, mixture=self.mixture,
                                           corpus_manifest=self.corpus_manifest,
-                                          vocab_info=self.vocab_info)
+                                          vocab=self.vocab)
         )
 
 
-def vocab_info(vocab: str) -> dict:
+def vocab_info(vocab: str) -> VocabInfo:
     """What the trainer checks against the model: vocabulary size, [eod] id, file checksum.
 
     When ``PREFIX.json`` (written by ``palmkit vocab train``) lies beside ``PREFIX.model``, the
@@ -327,7 +343,7 @@ def vocab_info(vocab: str) -> dict:
     import tokenizer
 
     tok = tokenizer.load(_local_copy(vocab))
-    info = {"vocab_size": tok.vocab_size, "eod_id": tok.eod_id, "vocab_sha256": tok.sha256}
+    info = VocabInfo(size=tok.vocab_size, eod_id=tok.eod_id, sha256=tok.sha256)
     report = vocab[: -len(".model")] + ".json" if vocab.endswith(".model") else vocab + ".json"
     if FileSystems.exists(report):
         with FileSystems.open(report) as f:
@@ -335,9 +351,10 @@ def vocab_info(vocab: str) -> dict:
                 written = json.loads(f.read().decode("utf-8"))
             except ValueError as e:
                 raise UserError(f"{report}: not valid JSON ({e})") from None
-        expected = {"vocab_sha256": written.get("sha256"), "vocab_size": written.get("vocab_size"),
-                    "eod_id": written.get("eod_id")}
-        wrong = [k for k, v in expected.items() if v is not None and v != info[k]]
+        pairs = {"vocab_sha256": (written.get("sha256"), info.sha256),  # (report, model)
+                 "vocab_size": (written.get("vocab_size"), info.size),
+                 "eod_id": (written.get("eod_id"), info.eod_id)}
+        wrong = [k for k, (said, found) in pairs.items() if said is not None and said != found]
         if wrong:
             raise UserError(f"{vocab} does not match {report} ({', '.join(wrong)} differ): the "
                             f"model was replaced or damaged after training; retrain or copy both")
@@ -347,7 +364,7 @@ def vocab_info(vocab: str) -> dict:
 def _check_output(config: PackConfig) -> str:
     """The folder this run writes into (see ``pipelines.io.prepare_output``)."""
     return outputs.prepare_output(config.output, overwrite=config.overwrite,
-                             previous=PREVIOUS_OUTPUT, what="a pack output")
+                                  previous=PREVIOUS_OUTPUT, what="a pack output")
 
 
 def _check_fits(config: PackConfig, corpus_manifest: Manifest, components) -> None:
@@ -375,10 +392,10 @@ def main(config: PackConfig, pipeline_args: list[str] | None = None) -> Manifest
     with beam.Pipeline(options=options) as p:
         _ = p | "PackCorpus" >> PackCorpus(dataclasses.replace(config, output=staging),
                                            mixture=mixture, corpus_manifest=corpus_manifest,
-                                           vocab_info=info)
-    manifest = Manifest.from_json(outputs.read_text(join(staging, "manifest.json")))
+                                           vocab=info)
+    manifest = Manifest.from_json(read_text(join(staging, MANIFEST_NAME)))
     outputs.publish(config.output, staging, files=manifest.outputs, previous=PREVIOUS_OUTPUT)
-    if not sum(manifest.extra["examples_per_shard"]):
+    if not PackedDataSpec.from_manifest(manifest).num_examples:
         raise UserError(f"no example of {config.seq_len} tokens was filled: each of the "
                         f"{config.num_shards} shards got fewer tokens; lower --seq-len or "
                         f"--num-shards (the empty output is in {config.output})")

@@ -38,7 +38,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import math
-from typing import Iterable, Mapping, Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 
@@ -103,17 +103,6 @@ class SamplingPlan:
         if bucket == plan.cut_bucket:
             return plan.epochs, math.floor(plan.cut_fraction * n_tokens)
         return plan.epochs, 0
-
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
-
-def token_histogram(items: Iterable[tuple[int, int]]) -> np.ndarray:
-    """Tokens per bucket from ``(selection_key, n_tokens)`` pairs (one component)."""
-    hist = np.zeros(HIST_SIZE, dtype=np.int64)
-    for key, n in items:
-        hist[bucket_of(key)] += n
-    return hist
 
 
 def _cut(hist: np.ndarray, target: int) -> tuple[int, float, int]:

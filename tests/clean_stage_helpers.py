@@ -16,6 +16,13 @@ from apache_beam.options.pipeline_options import PipelineOptions
 from apache_beam.testing.test_pipeline import TestPipeline
 
 from palmkit.records import Document, make_id
+from pipelines.corpus import CorpusConfig
+
+
+def job_config(**fields) -> CorpusConfig:
+    """A corpus job config as stages receive it (``Stage(config, mixture)``); ``fields`` set
+    stage options, e.g. ``langid=LangIdOptions(threshold=0.8)``. The paths are never read."""
+    return CorpusConfig(sources="sources.yaml", output="out", **fields)
 
 
 def doc(component: str, text: str, i: int, **fields) -> Document:

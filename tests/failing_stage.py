@@ -10,7 +10,7 @@ def _boom(doc):
 
 
 class Boom(beam.PTransform):
-    def __init__(self, config=None, mixture=None):
+    def __init__(self, config, mixture):
         super().__init__()
 
     def expand(self, docs):

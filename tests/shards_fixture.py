@@ -2,23 +2,24 @@
 
 ``write_shards(root, tokens)`` splits an int32 ``(N, seq_len)`` array into shards in training order
 (palmkit.records.packed_schema, row groups of ``rows_per_group``) and writes ``manifest.json``
-(stage "pack", every shard with rows/bytes/SHA-256, extra.seq_len/vocab_size/eod_id/...).
-``real_text_tokens`` gives real text as tokens without a tokenizer: UTF-8 bytes of the Python
-standard library's own sources (ids 0..255), documents separated by ``[eod]`` = 256.
+(stage "pack", every shard with rows/bytes/SHA-256, through ``PackedDataSpec.to_manifest``).
+``real_text_tokens`` gives real text as tokens without a tokenizer: UTF-8 bytes of the files of
+the bundled sample's code tree (ids 0..255, ``tests.sample_text``), documents separated by
+``[eod]`` = 256.
 """
 
 from __future__ import annotations
 
-import glob
 import os
-import sysconfig
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from palmkit.manifest import Manifest, file_entry
+from palmkit.contracts import PackedDataSpec, packed_shard_name
+from palmkit.manifest import file_entry
 from palmkit.records import packed_schema
+from tests.sample_text import file_bytes
 
 BYTE_EOD = 256
 BYTE_VOCAB = 257
@@ -33,16 +34,16 @@ def write_shards(root, tokens: np.ndarray, *, num_shards: int = 2, vocab_size: i
     parts = np.array_split(tokens, num_shards)
     outputs = {}
     for i, part in enumerate(parts):
-        name = f"shard-{i:05d}-of-{num_shards:05d}.parquet"
+        name = packed_shard_name(i, num_shards)
         column = pa.FixedSizeListArray.from_arrays(pa.array(part.reshape(-1), pa.int32()), seq_len)
         table = pa.Table.from_arrays([column], schema=packed_schema(seq_len))
         pq.write_table(table, os.path.join(root, name), row_group_size=rows_per_group)
         outputs[name] = file_entry(os.path.join(root, name), len(part))
-    Manifest(stage="pack", config={"seq_len": seq_len}, outputs=outputs,
-             counts={"tokens_packed": int(tokens.size)},
-             extra={"seq_len": seq_len, "token_dtype": "int32", "num_shards": num_shards,
-                    "examples_per_shard": [len(p) for p in parts], "seed": 0,
-                    "vocab_size": vocab_size, "eod_id": eod_id, "vocab_sha256": "test"}).write(root)
+    spec = PackedDataSpec(seq_len=seq_len, vocab_size=vocab_size, vocab_sha256="test",
+                          eod_id=eod_id, seed=0, shards=tuple(outputs),
+                          examples_per_shard=tuple(len(p) for p in parts))
+    spec.to_manifest(outputs=outputs, config={"seq_len": seq_len}, inputs={},
+                     counts={"tokens_packed": int(tokens.size)}, versions={}).write(root)
     return root
 
 
@@ -51,11 +52,10 @@ def random_tokens(n: int, seq_len: int, *, vocab_size: int = 512, seed: int = 0)
 
 
 def real_text_tokens(n: int, seq_len: int) -> np.ndarray:
-    """``n`` rows of ``seq_len`` byte tokens of real text (stdlib sources), packed with [eod]."""
+    """``n`` rows of ``seq_len`` byte tokens of real text (sample files), packed with [eod]."""
     stream: list[int] = []
-    for path in sorted(glob.glob(os.path.join(sysconfig.get_paths()["stdlib"], "[a-m]*.py"))):
-        with open(path, "rb") as f:
-            stream.extend(f.read())
+    for data in file_bytes():
+        stream.extend(data)
         stream.append(BYTE_EOD)
         if len(stream) >= n * seq_len:
             break

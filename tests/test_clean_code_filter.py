@@ -4,8 +4,6 @@ the unknown-license options, and the stage."""
 from __future__ import annotations
 
 import importlib.metadata as md
-from types import SimpleNamespace
-
 import pytest
 
 import mixtures
@@ -13,7 +11,7 @@ from palmkit.records import Reason
 from pipelines import licenses
 from pipelines.clean import code_filter as cf
 from pipelines.stage import load_stage
-from tests.clean_stage_helpers import doc, run_stage
+from tests.clean_stage_helpers import doc, job_config, run_stage
 
 PALM = mixtures.get("palm")
 
@@ -88,7 +86,7 @@ def test_stage_filters_only_license_filter_components(tmp_path):
         code_doc("MIT", "e.txt", None, 4),
         doc("wikipedia", "A text document has no license field.", 0),
     ]
-    out = run_stage(cf.CodeFilter(mixture=PALM), docs, tmp_path / "a")
+    out = run_stage(cf.CodeFilter(job_config(), PALM), docs, tmp_path / "a")
     assert sorted((r["path"], r["programming_language"]) for r in out["kept"] if r["path"]) == [
         ("a.py", "Python"), ("b.js", "JavaScript")]
     assert any(r["component"] == "wikipedia" for r in out["kept"])
@@ -100,6 +98,6 @@ def test_stage_filters_only_license_filter_components(tmp_path):
     assert stats["kept"] == 2 and stats["languages"] == {"JavaScript": 1, "Python": 1}
     # As the corpus job builds it: Stage(config, mixture), options read from the config.
     stage = load_stage("pipelines.clean.code_filter:CodeFilter")(
-        SimpleNamespace(allow_unknown_license=True), PALM)
+        job_config(code_filter=cf.CodeFilterOptions(allow_unknown_license=True)), PALM)
     allowed = run_stage(stage, docs, tmp_path / "b")
     assert len(allowed["kept"]) == len(out["kept"]) + 1

@@ -7,7 +7,8 @@ import pytest
 import mixtures
 from palmkit.records import Reason
 from pipelines.clean import exact_dedup as ed
-from tests.clean_stage_helpers import doc, run_stage
+from palmkit.errors import UserError
+from tests.clean_stage_helpers import doc, job_config, run_stage
 
 PALM = mixtures.get("palm")
 NO_DEDUP = mixtures.from_dict({"name": "t", "components": {
@@ -50,7 +51,7 @@ def corpus():
 
 def test_stage_survivors_duplicate_of_and_stats_across_workers(tmp_path):
     docs = corpus()
-    one = run_stage(ed.ExactDedup(mixture=PALM), docs, tmp_path / "one")
+    one = run_stage(ed.ExactDedup(job_config(), PALM), docs, tmp_path / "one")
     dups = {r["id"]: (r["duplicate_of"], r["similarity"], r["reason"]) for r in one["rejects"]}
     assert dups == {
         "web-21": ("web-039", 1.0, Reason.DUPLICATE),  # smallest id: "web-039" < "web-21" < "web-3"
@@ -63,23 +64,24 @@ def test_stage_survivors_duplicate_of_and_stats_across_workers(tmp_path):
     stats = one["stats"]["exact_dedup"]
     assert stats["duplicate_groups"] == 3 and stats["largest_group"] == 3
     assert stats["components"]["web"] == {"docs": 41, "duplicates": 3}
-    two = run_stage(ed.ExactDedup(mixture=PALM), docs, tmp_path / "two", workers=2)
+    two = run_stage(ed.ExactDedup(job_config(), PALM), docs, tmp_path / "two", workers=2)
     assert (two["kept"], two["rejects"], two["stats"]) == (one["kept"], one["rejects"], one["stats"])
 
 
 def test_component_scope_and_opt_out(tmp_path):
     docs = corpus()
-    out = run_stage(ed.ExactDedup(mixture=PALM, scope="component"), docs, tmp_path / "scope")
+    component = job_config(exact_dedup=ed.ExactDedupOptions(scope="component"))
+    out = run_stage(ed.ExactDedup(component, PALM), docs, tmp_path / "scope")
     assert {r["id"] for r in out["rejects"]} == {"web-21", "web-3"}
     docs = [doc("web", "hi", 0, id="w0"), doc("web", "hi", 1, id="w1"),
             doc("dialogue", "hi", 0, id="d0"), doc("dialogue", "hi", 1, id="d1")]
-    out = run_stage(ed.ExactDedup(mixture=NO_DEDUP), docs, tmp_path / "optout")
+    out = run_stage(ed.ExactDedup(job_config(), NO_DEDUP), docs, tmp_path / "optout")
     assert [r["id"] for r in out["rejects"]] == ["w1"]
     assert sorted(r["id"] for r in out["kept"]) == ["d0", "d1", "w0"]
 
 
 def test_bad_options_fail_at_construction():
-    with pytest.raises(ValueError, match="scope"):
-        ed.ExactDedup(mixture=PALM, scope="global")
-    with pytest.raises(ValueError, match="normalisation"):
-        ed.ExactDedup(mixture=PALM, normalisation="casefold")
+    with pytest.raises(UserError, match="^--exact-dedup-scope must be one of corpus, component"):
+        ed.ExactDedupOptions(scope="global")
+    with pytest.raises(UserError, match="^--exact-dedup-normalisation must be one of"):
+        ed.ExactDedupOptions(normalisation="casefold")

@@ -10,7 +10,7 @@ import pytest
 import mixtures
 from palmkit.records import UNDETERMINED, Reason
 from pipelines.clean import langid
-from tests.clean_stage_helpers import doc, run_stage
+from tests.clean_stage_helpers import doc, job_config, run_stage
 
 PALM = mixtures.get("palm")
 
@@ -68,7 +68,7 @@ def test_model_is_cached_per_path(model):
 @pytest.mark.parametrize("text", FRAGMENTS)
 def test_low_confidence_is_undetermined_not_guessed(model, text):
     code, prob = langid.identify_language(model, text)
-    assert code == UNDETERMINED and 0 < prob < langid.DEFAULT_THRESHOLD
+    assert code == UNDETERMINED and 0 < prob < langid.LangIdOptions.threshold
     # With no threshold the model would have guessed a language.
     assert langid.identify_language(model, text, threshold=0.0)[0] != UNDETERMINED
 
@@ -121,7 +121,7 @@ def test_stage_labels_rejects_counts_and_is_deterministic(tmp_path):
     docs = [doc("books", SENTENCE[lang], i) for i, lang in enumerate(["en", "de", "fr", "en"])]
     docs += [doc("wikipedia", SENTENCE[lang], i) for i, lang in enumerate(["ja", "pl"])]
     docs += [doc("news", "12 34 56", 0), doc("code", "int main() { return 0; }", 0, path="a.c")]
-    stage = langid.LanguageId(mixture=PALM)
+    stage = langid.LanguageId(job_config(), PALM)
     first = run_stage(stage, docs, tmp_path / "a")
     kept = {(r["component"], r["language"]) for r in first["kept"]}
     assert kept == {("books", "en"), ("wikipedia", "ja"), ("wikipedia", "pl"), ("code", "code")}
@@ -130,6 +130,6 @@ def test_stage_labels_rejects_counts_and_is_deterministic(tmp_path):
     assert first["counters"] == {"langid/books.language": 2, "langid/news.language": 1}
     table = first["stats"]["langid"]["documents_by_language"]
     assert table["books"] == {"de": 1, "en": 2, "fr": 1} and table["news"] == {UNDETERMINED: 1}
-    second = run_stage(langid.LanguageId(mixture=PALM), docs, tmp_path / "b")
+    second = run_stage(langid.LanguageId(job_config(), PALM), docs, tmp_path / "b")
     assert (second["kept"], second["rejects"], second["stats"]) == (
         first["kept"], first["rejects"], first["stats"])

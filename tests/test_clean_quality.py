@@ -11,7 +11,7 @@ import pytest
 import mixtures
 from palmkit.records import Reason
 from pipelines.clean import quality
-from tests.clean_stage_helpers import doc, run_stage
+from tests.clean_stage_helpers import doc, job_config, run_stage
 
 PALM = mixtures.get("palm")
 
@@ -87,7 +87,7 @@ def test_pareto_keep_is_a_function_of_seed_and_id():
 
 def test_features_are_lowercased_one_line_and_bounded():
     assert quality.quality_features("Hello\n\nWORLD  x", max_chars=100) == "hello world x"
-    assert len(quality.quality_features("word " * 10_000)) == quality.DEFAULT_MAX_CHARS
+    assert len(quality.quality_features("word " * 10_000)) == quality.QualityOptions.max_chars
 
 
 def test_classifier_training_is_deterministic_and_accurate():
@@ -119,7 +119,7 @@ def test_decile_table_reports_observed_and_expected():
 @pytest.mark.slow
 def test_stage_is_identical_across_runs_and_workers(tmp_path):
     docs = make_docs(80, 160)
-    stage = lambda: quality.QualitySampling(mixture=PALM, seed=11)  # noqa: E731
+    stage = lambda: quality.QualitySampling(job_config(seed=11), PALM)  # noqa: E731
     first = run_stage(stage(), docs, tmp_path / "a")
     second = run_stage(stage(), docs, tmp_path / "b", workers=2)
     assert (first["kept"], first["rejects"], first["stats"]) == (
@@ -148,8 +148,8 @@ def test_stage_with_user_model_scores_with_that_model(tmp_path):
     path = tmp_path / "quality.bin"
     path.write_bytes(data)
     docs = make_docs(0, 30, seed=4)
-    out = run_stage(quality.QualitySampling(mixture=PALM, seed=2, quality_model=str(path)), docs,
-                    tmp_path / "run")
+    config = job_config(seed=2, quality=quality.QualityOptions(model=str(path)))
+    out = run_stage(quality.QualitySampling(config, PALM), docs, tmp_path / "run")
     model = quality.model_from_bytes(data)
     by_id = {d.id: d for d in docs}
     for row in out["kept"] + out["rejects"]:
@@ -163,10 +163,11 @@ def test_quality_sampling_without_curated_sources_fails_before_the_pipeline():
     import mixtures
     from pipelines.clean.quality import QualitySampling
 
-    stage = QualitySampling(None, mixtures.get("palm"))
+    stage = QualitySampling(job_config(), mixtures.get("palm"))
     with pytest.raises(ValueError, match="needs a classifier"):
         stage.check_sources({"web", "code"})
     stage.check_sources({"web", "books"})  # books is curated: a classifier can be trained
     # With --quality-model no curated text is needed, but the model must exist and be one.
     with pytest.raises(ValueError, match="m.bin: not found"):
-        QualitySampling(None, mixtures.get("palm"), quality_model="m.bin").check_sources({"web"})
+        QualitySampling(job_config(quality=quality.QualityOptions(model="m.bin")),
+                        mixtures.get("palm")).check_sources({"web"})

@@ -39,3 +39,76 @@ def test_help_and_unknown_flags(capsys):
     assert e.value.code == 0 and "corpus" in capsys.readouterr().out
     with pytest.raises(SystemExit):  # not a Beam job: unknown flags are an error
         cli.main(["model", "info", "--preset", "palm-tiny", "--runner=DataflowRunner"])
+
+
+# Each (sub)command's config classes, whose flagged fields must all show in its --help.
+CONFIGS = {
+    "corpus": ["pipelines.corpus:CorpusConfig"],
+    "pack": ["pipelines.pack:PackConfig"],
+    "vocab train": ["tokenizer.train:TrainConfig"],
+    "vocab encode": ["tokenizer.tools:EncodeConfig"],
+    "vocab decode": ["tokenizer.tools:DecodeConfig"],
+    "vocab inspect": ["tokenizer.tools:InspectConfig"],
+    "vocab check": ["tokenizer.tools:CheckConfig"],
+    "train": ["trainer.train:TrainConfig", "trainer.cli:ModelFlags"],
+    "aot": ["trainer.aot:AotConfig"],
+    "model info": ["model_stub.info:InfoConfig"],
+    "stats": ["palmkit.stats_cli:StatsConfig"],
+    "demo": ["palmkit.demo:DemoConfig"],
+}
+
+
+def _leaf_parsers(command):
+    parser = cli.build_parser(command)
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    for name, p in _parsers(sub.choices[command], command):
+        if not any(isinstance(a, argparse._SubParsersAction) for a in p._actions):
+            yield name, p
+
+
+@pytest.mark.parametrize("command", sorted(cli.COMMANDS))
+def test_help_shows_each_default_once_and_every_flag_of_the_config(command):
+    import importlib
+
+    from palmkit import flags
+
+    for name, p in _leaf_parsers(command):
+        formatter = p._get_formatter()
+        for action in p._actions:
+            text = formatter._expand_help(action) if action.help else ""
+            assert text.count("(default") <= 1, f"palmkit {name} {action.option_strings}: {text}"
+        text = p.format_help()
+        assert "--quiet" in text, name
+        for spec in CONFIGS.get(name, []):
+            module, cls = spec.split(":")
+            for flag in flags.flag_names(getattr(importlib.import_module(module), cls)):
+                assert flag in text, f"palmkit {name} --help lacks {flag} ({spec})"
+
+
+def test_python_m_pipelines_pack_is_palmkit_pack():
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "pipelines.pack", "--help"], capture_output=True,
+                         text=True, check=True).stdout
+    assert out.startswith("usage: palmkit pack") and "--num-shards" in out
+
+
+def test_logging_is_configured_once_for_every_command(capsys):
+    import logging
+
+    root = logging.getLogger()
+    logging.basicConfig()  # what importing Beam does; its handler is replaced, pytest's kept
+    kept = [h for h in root.handlers  # pytest's; not Beam's nor one an earlier command left
+            if type(h) not in (logging.StreamHandler, cli._StderrHandler)]
+    cli.configure_logging()
+    cli.configure_logging()  # again: still one handler of ours
+    assert [type(h) for h in root.handlers if h not in kept] == [cli._StderrHandler]
+    assert all(h in root.handlers for h in kept)
+    assert logging.getLogger("pipelines.pack").getEffectiveLevel() == logging.INFO
+    assert logging.getLogger("apache_beam.runners").getEffectiveLevel() == logging.WARNING
+    logging.getLogger("tokenizer.train").info("one line")
+    assert capsys.readouterr().err.endswith("INFO tokenizer.train: one line\n")
+    cli.configure_logging(quiet=True)
+    assert logging.getLogger("trainer").getEffectiveLevel() == logging.WARNING
+    cli.configure_logging()

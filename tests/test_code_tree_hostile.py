@@ -20,7 +20,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from palmkit.records import Document, Reason, Reject, documents_to_table, make_id, rejects_to_table
-from pipelines import readers, sources
+from pipelines import readers
+from pipelines.formats import code_tree
+from pipelines.formats.base import WorkItem
 from pipelines.sources import load_sources
 
 SECRET = "SECRET = 'outside the tree'\n"
@@ -149,20 +151,20 @@ def test_file_replaced_between_listing_and_reading(tmp_path):
     repo.mkdir(parents=True)
     (repo / "good.py").write_text("y = 2\n")
     spec = load_sources(_sources(tmp_path))[0]
-    item = readers.WorkItem(spec, str(repo))
-    entries = sources.list_repo_files(str(repo), spec.skip_dirs)
-    assert entries == [sources.RepoEntry("good.py", 6)]
+    item = WorkItem(spec, str(repo))
+    entries = code_tree.list_repo_files(str(repo), spec.options.skip_dirs)
+    assert entries == [code_tree.RepoEntry("good.py", 6)]
     kw = dict(size=6, repo_name="r", license_id="unknown", max_doc_bytes=100)
     os.mkfifo(repo / "was_file.py")  # listed as a regular file, now a FIFO
-    fifo = readers.read_code_file(item, rel="was_file.py", **kw)
+    fifo = code_tree.read_code_file(item, rel="was_file.py", **kw)
     assert fifo.reason == Reason.SPECIAL_FILE and "fifo" in fifo.detail
     (tmp_path / "target.py").write_text(SECRET)
     os.symlink(tmp_path / "target.py", repo / "was_file2.py")  # now a link
-    link = readers.read_code_file(item, rel="was_file2.py", **kw)
+    link = code_tree.read_code_file(item, rel="was_file2.py", **kw)
     assert link.reason == Reason.SYMLINK and "after listing" in link.detail
     (repo / "grew.py").write_text("z = 3\n" * 100)  # listed at 6 bytes, now 600 > cap 100
-    assert readers.read_code_file(item, rel="grew.py", **kw).reason == Reason.TOO_LARGE
-    assert readers.read_code_file(item, rel="good.py", **kw).text == "y = 2\n"
+    assert code_tree.read_code_file(item, rel="grew.py", **kw).reason == Reason.TOO_LARGE
+    assert code_tree.read_code_file(item, rel="good.py", **kw).text == "y = 2\n"
 
 
 def test_file_names_that_are_not_utf8(tmp_path):

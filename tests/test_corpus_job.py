@@ -155,6 +155,7 @@ def test_two_runs_are_byte_identical(bad_run, tmp_path):
     assert all_bytes(root / "out") == all_bytes(tmp_path / "again")
 
 
+@pytest.mark.slow
 def test_one_and_two_workers_are_byte_identical(bad_run, tmp_path):
     root, sources, _ = bad_run
     run_job(sources, tmp_path / "two", "--direct_num_workers=2",
@@ -214,8 +215,7 @@ class PassThrough(beam.PTransform):
 
 def test_stages_chain_and_their_stats_merge_into_the_manifest(bad_run, tmp_path):
     root, sources, plain = bad_run
-    stages = ("tests.test_corpus_job:PassThrough", "tests.test_corpus_job:DropMarked")
-    manifest = run_job(sources, tmp_path / "staged", stages=stages)
+    manifest = run_job(sources, tmp_path / "staged", stages=(PassThrough, DropMarked))
     web, plain_web = manifest.counts["web"], plain.counts["web"]
     dropped = web["rejected"][Reason.QUALITY]
     assert dropped > 0 and web["kept"] == plain_web["kept"] - dropped
@@ -223,7 +223,8 @@ def test_stages_chain_and_their_stats_merge_into_the_manifest(bad_run, tmp_path)
     seen = sum(plain.counts[c]["kept"] for c in plain.counts)
     assert manifest.extra["stages"]["drop_marked"] == {
         "seen": seen, "by": {c: plain.counts[c]["kept"] for c in plain.counts}}
-    assert manifest.config["stages"] == list(stages)
+    assert manifest.config["stages"] == ["tests.test_corpus_job:PassThrough",
+                                         "tests.test_corpus_job:DropMarked"]
 
 
 # -- errors before the pipeline, the CLI ------------------------------------------------------
@@ -253,6 +254,7 @@ def test_cli_with_beam_flags_and_overwrite(bad_run, tmp_path, capsys):
 SAMPLE = os.path.join(REPO, "data", "sample", "sources.yaml")
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not os.path.exists(SAMPLE), reason="data/sample not built yet")
 def test_palmkit_corpus_on_the_bundled_sample(tmp_path):
     out = str(tmp_path / "sample")
@@ -307,6 +309,7 @@ def test_bundled_bad_inputs_give_the_documented_reasons(tmp_path):
 
 def test_shard_plan_sizes_each_component_from_its_input(tmp_path):
     from pipelines import io as corpus_io
+    from pipelines.formats.base import input_text_bytes
 
     plan = corpus_io.plan_shards({"dialogue": 2_500 << 30, "news": 30 << 30, "code": 1},
                                  shard_bytes=256 << 20)
@@ -316,7 +319,7 @@ def test_shard_plan_sizes_each_component_from_its_input(tmp_path):
     big.write_bytes(b"x" * 1000)
     (tmp_path / "repo").mkdir()
     (tmp_path / "repo" / "m.py").write_bytes(b"y" * 500)
-    assert corpus_io.input_text_bytes([str(big)], [str(tmp_path / "repo")]) == 4 * 1000 + 500
+    assert input_text_bytes([str(big)], [str(tmp_path / "repo")]) == 4 * 1000 + 500
 
 
 def test_default_shards_follow_the_input_sizes(bad_run, tmp_path):

@@ -3,9 +3,12 @@
 import json
 import os
 
+import pytest
+
 from palmkit.demo import DemoConfig, main
 
 
+@pytest.mark.slow  # ~60 s: every stage on the whole sample; tests/test_trainer_e2e.py is the small one
 def test_demo_flow_at_reduced_size(tmp_path, capsys):
     out = main(DemoConfig(output=str(tmp_path / "demo"), vocab_size=4000, seq_len=64,
                           preset="palm-tiny", steps=40, batch_size=8))

@@ -79,3 +79,58 @@ def test_a_field_without_help_is_refused():
 
     with pytest.raises(TypeError, match="help"):
         flags.add_flags(argparse.ArgumentParser(), Bad)
+
+
+def _schedule(text: str) -> tuple[tuple[int, int], ...]:
+    pairs = tuple(_pair(p) for p in text.split(","))
+    if any(b < 1 for _, b in pairs):
+        raise ValueError("sizes must be >= 1")
+    return pairs
+
+
+@dataclasses.dataclass(frozen=True)
+class Job:
+    path: str = flags.option(help="input folder", positional=True)
+    extra: tuple[str, ...] = flags.option((), help="more files", positional=True)
+    schedule: tuple = flags.option(((0, 8),), help="STEP:SIZE,...", parse=_schedule, late=True,
+                                   show_default=lambda s: ",".join(f"{a}:{b}" for a, b in s),
+                                   group="schedule")
+    quiet: bool = flags.option(False, help="say less", aliases=("--no-progress",))
+    vocab: str = flags.option("v.model", help="vocabulary", aliases=("--model",))
+    debug_hook: int = flags.option(0, help="test hook", hidden=True)
+    threads: int = flags.option(4, help="threads (default: the machine's cores)",
+                                show_default=False)
+
+
+def _job(argv):
+    p = argparse.ArgumentParser()
+    flags.add_flags(p, Job)
+    return p, flags.from_args(Job, p.parse_args(argv))
+
+
+def test_positional_late_aliased_and_hidden_flags():
+    p, c = _job(["in"])
+    assert c == Job(path="in")
+    _, c = _job(["in", "a", "b", "--schedule", "0:4,10:8", "--no-progress", "--model", "m",
+                 "--debug-hook", "3"])
+    assert (c.extra, c.schedule, c.quiet, c.vocab, c.debug_hook) == (("a", "b"), ((0, 4), (10, 8)),
+                                                                     True, "m", 3)
+    text = " ".join(p.format_help().split())
+    assert "STEP:SIZE,... (default: 0:8)" in text and "schedule: --schedule" in text
+    assert "--model" not in text and "--no-progress" not in text and "--debug-hook" not in text
+    assert "threads (default: the machine's cores)" in text and "(default: 4)" not in text
+    assert list(flags.flag_names(Job)) == ["path", "extra", "--schedule", "--quiet", "--vocab",
+                                           "--threads"]
+    assert list(flags.flag_names(Outer))[:4] == ["--source", "--count", "--names", "--no-verify"]
+
+
+def test_a_late_value_that_does_not_parse_is_a_user_error_naming_the_flag():
+    from palmkit.errors import UserError
+
+    p = argparse.ArgumentParser()
+    flags.add_flags(p, Job)
+    args = p.parse_args(["in", "--schedule", "0:0"])  # argparse takes the text as it is
+    with pytest.raises(UserError, match=r"^--schedule '0:0': sizes must be >= 1$"):
+        flags.from_args(Job, args)
+    with pytest.raises(SystemExit):  # a positional without a default is required
+        p.parse_args([])

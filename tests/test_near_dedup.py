@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import sysconfig
 
 import apache_beam as beam
 import numpy as np
@@ -20,22 +19,22 @@ from pipelines.clean import minhash
 from pipelines.clean.near_dedup import (
     LEVENSHTEIN,
     NearDedup,
-    NearDedupConfig,
+    NearDedupOptions,
     bucket_candidates,
     resolve_component,
 )
+from tests.clean_stage_helpers import job_config
 
-SITE = sysconfig.get_paths()["purelib"]
-PARAMS = NearDedupConfig().minhash
+#: The sample corpus's code tree: two releases each of packaging and six, real near-duplicates.
+REPOS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                     "data", "sample", "code", "repos")
+PARAMS = NearDedupOptions().minhash
 PERMS = minhash.permutations(PARAMS)
 
 
 def real(rel: str) -> str:
-    """A real file of the installed packages (pip vendors its own copies of several)."""
-    path = os.path.join(SITE, rel)
-    if not os.path.exists(path):
-        pytest.skip(f"{rel} is not installed")
-    with open(path, encoding="utf-8") as f:
+    """A real source file of the bundled sample code tree (``data/sample/code/repos/REL``)."""
+    with open(os.path.join(REPOS, rel), encoding="utf-8") as f:
         return f.read()
 
 
@@ -53,13 +52,13 @@ def doc(i: str, text: str, component: str = "code") -> Document:
 
 
 def test_similarity_is_exact_above_threshold_and_a_bound_below():
-    a = real("requests/sessions.py")
-    b = a.replace("def request(", "def request_(", 1).replace("Session", "Sesion", 3)
+    a = real("packaging-24.0/src/packaging/specifiers.py")
+    b = a.replace("def contains(", "def contains_(", 1).replace("Specifier", "Specifer", 3)
     exact = 1 - __import__("Levenshtein").distance(a, b) / max(len(a), len(b))
     assert minhash.levenshtein_similarity(a, b, 0.9) == pytest.approx(exact)
     # Length ratio 0.5 < 0.9: answered from the lengths alone, below the threshold.
     assert minhash.levenshtein_similarity(a, a[: len(a) // 2], 0.9) == pytest.approx(0.5, abs=1e-3)
-    unrelated = real("requests/api.py")
+    unrelated = real("packaging-24.0/src/packaging/markers.py")
     assert minhash.levenshtein_similarity(a, unrelated, 0.9) < 0.9
 
 
@@ -84,7 +83,7 @@ def test_tokens_ignore_punctuation_but_keep_digits_and_case():
 
 
 def test_signature_is_deterministic_and_estimates_jaccard():
-    a, b = real("pip/_vendor/certifi/core.py"), real("certifi/core.py")
+    a, b = (real(f"packaging-{v}/src/packaging/specifiers.py") for v in ("23.2", "24.0"))
     sig_a = minhash.signature(a, PARAMS, PERMS)
     assert sig_a.dtype == np.uint32 and sig_a.size == PARAMS.num_perm
     assert np.array_equal(sig_a, minhash.signature(a, PARAMS, minhash.permutations(PARAMS)))
@@ -118,14 +117,14 @@ def test_small_bucket_gives_all_pairs_and_length_ratio_prunes():
 
 
 def test_chaining_guard_keeps_the_far_end_of_a_chain():
-    a = real("requests/models.py")
+    a = real("six-1.16.0/six.py")
     b = drop_lines(a, 14, 3)  # ~7% of lines removed: A~B
     c = drop_lines(b, 13, 5)  # another ~7%: B~C, but A vs C below 0.9
-    cfg = NearDedupConfig()
+    cfg = NearDedupOptions()
     sims = {k: minhash.levenshtein_similarity(x, y) for k, x, y in (("ab", a, b), ("bc", b, c), ("ac", a, c))}
     assert sims["ab"] >= 0.9 and sims["bc"] >= 0.9 and sims["ac"] < 0.9, sims
     out = {d.id: (s.id if s else None, sim) for d, s, sim in
-           resolve_component([doc("A", a), doc("B", b), doc("C", c)], config=cfg, mode=LEVENSHTEIN)}
+           resolve_component([doc("A", a), doc("B", b), doc("C", c)], options=cfg, mode=LEVENSHTEIN)}
     assert out["A"][0] is None and out["C"][0] is None  # C is not removed for A
     assert out["B"][0] == "A" and out["B"][1] == pytest.approx(sims["ab"])
 
@@ -145,18 +144,18 @@ def mixture():
 
 
 def stage_inputs() -> list[Document]:
-    sessions = real("requests/sessions.py")
-    edited = sessions.replace("max_redirects", "max_redirs", 2).replace("    def close(self):",
-                                                                      "    def close(self) -> None:")
+    tags = real("packaging-24.0/src/packaging/tags.py")
+    edited = tags.replace("platforms", "platfs", 2).replace("    def __hash__(self) -> int:",
+                                                            "    def __hash__(self):")
     prose = " ".join(f"word{i} of chapter one, said the narrator" for i in range(300))
     return [
-        doc("vendored_models", real("pip/_vendor/requests/models.py")),
-        doc("models", real("requests/models.py")),
-        doc("version", real("packaging/version.py")),
-        doc("specifiers", real("packaging/specifiers.py")),
-        doc("sessions", sessions),
-        doc("sessions_edited", edited),
-        doc("web_copy", real("requests/models.py"), component="web"),
+        doc("six_1_16", real("six-1.16.0/six.py")),  # the longer release: the survivor
+        doc("six_1_15", real("six-1.15.0/six.py")),
+        doc("version", real("packaging-24.0/src/packaging/version.py")),
+        doc("specifiers", real("packaging-24.0/src/packaging/specifiers.py")),
+        doc("tags", tags),
+        doc("tags_edited", edited),
+        doc("web_copy", real("six-1.16.0/six.py"), component="web"),
         doc("book", prose, component="books"),
         doc("book_copy", prose.replace("narrator", "narrater", 1), component="books"),
     ]
@@ -165,14 +164,14 @@ def stage_inputs() -> list[Document]:
 def test_stage_removes_real_near_duplicates_and_keeps_different_modules():
     docs = stage_inputs()
     with TestPipeline() as p:
-        out = p | beam.Create(docs) | NearDedup(mixture=mixture())
+        out = p | beam.Create(docs) | NearDedup(job_config(), mixture())
         assert_that(out.kept | beam.Map(lambda d: d.id), equal_to(
-            ["vendored_models", "version", "specifiers", "sessions", "web_copy", "book"]), label="Kept")
+            ["six_1_16", "version", "specifiers", "tags", "web_copy", "book"]), label="Kept")
         assert_that(
             out.rejects | beam.Map(lambda r: (r.id, r.reason, r.duplicate_of, r.similarity >= 0.8)),
             equal_to([
-                ("models", Reason.NEAR_DUPLICATE, "vendored_models", True),
-                ("sessions_edited", Reason.NEAR_DUPLICATE, "sessions", True),
+                ("six_1_15", Reason.NEAR_DUPLICATE, "six_1_16", True),
+                ("tags_edited", Reason.NEAR_DUPLICATE, "tags", True),
                 ("book_copy", Reason.NEAR_DUPLICATE, "book", True),
             ]),
             label="Rejects",
@@ -187,7 +186,7 @@ def test_stage_removes_real_near_duplicates_and_keeps_different_modules():
 
 def run_to_files(docs, out_dir: str, options: PipelineOptions) -> tuple[list, list]:
     with beam.Pipeline(options=options) as p:
-        out = p | beam.Create(docs) | NearDedup(mixture=mixture())
+        out = p | beam.Create(docs) | NearDedup(job_config(), mixture())
         _ = out.kept | "Ids" >> beam.Map(lambda d: d.id) | "W1" >> beam.io.WriteToText(f"{out_dir}/kept")
         _ = (out.rejects | "Rows" >> beam.Map(lambda r: json.dumps([r.id, r.duplicate_of, r.similarity]))
              | "W2" >> beam.io.WriteToText(f"{out_dir}/rejects"))

@@ -2,7 +2,6 @@
 
 import glob
 import os
-import sysconfig
 
 import numpy as np
 import pyarrow.parquet as pq
@@ -13,31 +12,21 @@ from palmkit.cli import main as cli
 from palmkit.manifest import Manifest, ManifestError
 from pipelines import packing
 from tests.corpus_fixture import write_corpus
+from tests.sample_text import paragraphs
 from tokenizer.train import TrainConfig
 from tokenizer.train import main as train_vocab
 
 SEQ_LEN = 64
 
 
-def _stdlib_paragraphs(n: int, pattern: str) -> list[str]:
-    """Real text: paragraphs of the Python standard library's own sources."""
-    out = []
-    for path in sorted(glob.glob(os.path.join(sysconfig.get_paths()["stdlib"], pattern))):
-        with open(path, encoding="utf-8", errors="replace") as f:
-            out += [p for p in f.read().split("\n\n") if 20 < len(p) < 600]
-        if len(out) >= n:
-            break
-    return out[:n]
-
-
 @pytest.fixture(scope="module")
 def corpus_and_vocab(tmp_path_factory):
     root = tmp_path_factory.mktemp("pack")
-    paragraphs = _stdlib_paragraphs(2400, "[a-m]*.py")
+    texts = paragraphs(2400)  # real text: the sample code tree's sources, READMEs, licences
     docs = {
-        "web": [("en", p) for p in paragraphs[0:1200]],
-        "code": [(None, p) for p in paragraphs[1200:2000]],
-        "books": [("en", p) for p in paragraphs[2000:2400]],
+        "web": [("en", p) for p in texts[0:1200]],
+        "code": [(None, p) for p in texts[1200:2000]],
+        "books": [("en", p) for p in texts[2000:2400]],
     }
     mix = root / "mix.yaml"
     mix.write_text("name: three\ncomponents:\n  web: {share: 0.6}\n  code: {share: 0.3}\n"
@@ -159,6 +148,7 @@ def test_training_stream_never_joins_two_documents(corpus_and_vocab, tmp_path):
     assert cut >= 2
 
 
+@pytest.mark.slow
 def test_two_runs_and_two_workers_give_identical_bytes(corpus_and_vocab, tmp_path):
     corpus, vocab = corpus_and_vocab
     _pack(corpus, vocab, tmp_path / "a")

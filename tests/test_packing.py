@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipelines import packing
+from pipelines.pack import HistogramFn
 
 EOD = 0
 
@@ -79,12 +80,28 @@ def test_split_at_eod_gives_back_documents_in_order(docs, seq_len):
         assert docs[n_whole][: len(got[n_whole])].tolist() == got[n_whole].tolist()
 
 
+def _histogram(items):
+    """``pack.HistogramFn`` as Beam runs it: inputs spread over two accumulators, then merged."""
+    fn = HistogramFn()
+    accs = [fn.create_accumulator(), fn.create_accumulator()]
+    for i, item in enumerate(items):
+        accs[i % 2] = fn.add_input(accs[i % 2], item)
+    return fn.extract_output(fn.merge_accumulators(accs))
+
+
+def test_histogram_counts_tokens_per_bucket_of_the_selection_key():
+    low, high = 5 << (64 - packing.HIST_BITS), (packing.HIST_SIZE - 1) << (64 - packing.HIST_BITS)
+    hist = _histogram([(low, 3), (low + 1, 4), (high, 10), (0, 1)])
+    assert hist.dtype == np.int64 and hist.shape == (packing.HIST_SIZE,)
+    assert (hist[0], hist[5], hist[-1], hist.sum()) == (1, 7, 10, 18)
+
+
 def _histograms(sizes_by_component, seed=0):
     hists, keys = {}, {}
     for c, sizes in sizes_by_component.items():
         ks = [packing.selection_key(seed, f"{c}-{i}") for i in range(len(sizes))]
         keys[c] = list(zip(ks, sizes))
-        hists[c] = packing.token_histogram(keys[c])
+        hists[c] = _histogram(keys[c])
     return hists, keys
 
 

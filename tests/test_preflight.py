@@ -21,6 +21,7 @@ from mixtures import MixtureError
 from palmkit.errors import UserError
 from pipelines.clean import langid, quality
 from pipelines.sources import SourceError, load_sources
+from tests.clean_stage_helpers import job_config
 
 PALM = mixtures.get("palm")
 LID = langid.DEFAULT_MODEL
@@ -96,13 +97,13 @@ def _bad_models(tmp_path) -> dict[str, tuple[str, str]]:
 
 def test_langid_model_problems_fail_before_the_pipeline(tmp_path):
     for name, (path, words) in _bad_models(tmp_path).items():
-        stage = langid.LanguageId(mixture=PALM, model_path=path)
+        stage = langid.LanguageId(job_config(langid=langid.LangIdOptions(model=path)), PALM)
         with pytest.raises(langid.ModelError) as e:
             stage.check_sources({"web"})
         message = str(e.value)
         assert isinstance(e.value, UserError) and "\n" not in message, name
         assert message.startswith(f"--langid-model {path}: ") and words in message, (name, message)
-    langid.LanguageId(mixture=PALM).check_sources({"web"})  # the bundled model is fine
+    langid.LanguageId(job_config(), PALM).check_sources({"web"})  # the bundled model is fine
 
 
 def test_load_model_refuses_a_model_fasttext_would_load_from_garbage(tmp_path):
@@ -123,14 +124,16 @@ def _quality_model(tmp_path) -> str:
 
 def test_quality_model_problems_fail_before_the_pipeline(tmp_path):
     good = _quality_model(tmp_path)
-    quality.QualitySampling(None, PALM, quality_model=good).check_sources({"web"})
+    quality.QualitySampling(job_config(quality=quality.QualityOptions(model=good)),
+                            PALM).check_sources({"web"})
     with open(good, "rb") as f:
         data = f.read()
     (tmp_path / "cut.bin").write_bytes(data[: len(data) // 2])
     bad = {**_bad_models(tmp_path), "half": (str(tmp_path / "cut.bin"), "truncated"),
            "lid_labels": (LID, "no label(s) ['curated', 'web']")}
     for name, (path, words) in bad.items():
-        stage = quality.QualitySampling(None, PALM, quality_model=path)
+        config = job_config(quality=quality.QualityOptions(model=path))
+        stage = quality.QualitySampling(config, PALM)
         with pytest.raises(langid.ModelError) as e:
             stage.check_sources({"web", "books"})
         assert str(e.value).startswith(f"--quality-model {path}: ") and words in str(e.value), name

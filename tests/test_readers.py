@@ -4,6 +4,7 @@ a TFDS array_record dataset built here without TensorFlow)."""
 
 from __future__ import annotations
 
+import functools
 import glob
 import gzip
 import json
@@ -17,6 +18,7 @@ import zstandard
 
 from palmkit.records import Document, Reason, Reject, make_id
 from pipelines import code_languages, licenses, readers
+from pipelines.formats import tfds as tfds_format
 from pipelines.sources import SourceError, load_sources
 
 SITE = glob.glob(os.path.join(os.path.dirname(pa.__file__), ".."))[0]
@@ -233,7 +235,9 @@ def test_sources_errors_name_the_problem(tmp_path):
 TFDS_TEXTS = ["Wikipedia ist eine Enzyklopädie.", "", "Wikipédia est une encyclopédie."]
 
 
-def _build_tfds(data_dir: str) -> None:
+@functools.cache
+def _tiny_wiki():
+    """The builder class, defined once: TFDS refuses to register a name twice per process."""
     tfds = pytest.importorskip("tensorflow_datasets")
 
     class TinyWiki(tfds.core.GeneratorBasedBuilder):
@@ -254,13 +258,17 @@ def _build_tfds(data_dir: str) -> None:
             for i, text in enumerate(TFDS_TEXTS):
                 yield i, {"text": text, "wikidata_id": f"Q{i}"}
 
-    TinyWiki(data_dir=data_dir, file_format="array_record").download_and_prepare()
+    return TinyWiki
+
+
+def _build_tfds(data_dir: str) -> None:
+    _tiny_wiki()(data_dir=data_dir, file_format="array_record").download_and_prepare()
 
 
 def test_tfds_array_record_without_tensorflow(tmp_path, monkeypatch):
     data_dir = str(tmp_path / "tfds")
     _build_tfds(data_dir)
-    monkeypatch.setattr(readers, "TFDS_RANGE", 2)  # 3 records -> 2 work items
+    monkeypatch.setattr(tfds_format, "TFDS_RANGE", 2)  # 3 records -> 2 work items
     sources = write_sources(tmp_path, f"""components:
   wikipedia:
     - {{format: tfds, name: tiny_wiki, split: train, data_dir: {data_dir}, id_field: wikidata_id}}

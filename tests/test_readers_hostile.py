@@ -21,6 +21,8 @@ import zstandard
 
 from palmkit.records import Document, Reason, Reject, documents_to_table, make_id, rejects_to_table
 from pipelines import lines, readers
+from pipelines.formats import jsonl as jsonl_format, records
+from pipelines.formats.base import SourceSpec, WorkItem
 from pipelines.sources import load_sources
 from pipelines.validate import validate
 
@@ -144,15 +146,13 @@ def test_any_exception_while_converting_a_record_is_that_records_reject():
             raise ValueError("no item")
 
     for row in (Hostile(text="kept in the reject"), {"text": "x", "path": Weird()}):
-        out = readers.record_to_document(row, spec=spec, source="s.jsonl", record=3)
+        out = records.record_to_document(row, spec=spec, source="s.jsonl", record=3)
         assert isinstance(out, Reject) and out.reason == Reason.INVALID_FIELD
         assert out.detail.startswith("s.jsonl:3: cannot convert the record: ")
     assert out.text == "x"
 
 
 def load_spec_free():
-    from pipelines.sources import SourceSpec
-
     return SourceSpec(component="web", format="jsonl")
 
 
@@ -264,13 +264,13 @@ def test_huge_line_is_too_large_in_bounded_memory_and_reading_goes_on(tmp_path):
     finally:
         tracemalloc.stop()
     assert kinds(out) == [(1, Reason.TOO_LARGE), (2, "doc")] and out[1].id == "good"
-    assert f"line of {huge + 12} bytes > line cap {readers.line_cap(1_000_000)}" in out[0].detail
+    assert f"line of {huge + 12} bytes > line cap {jsonl_format.line_cap(1_000_000)}" in out[0].detail
     assert out[0].text is None
     assert peak < 64 << 20, f"peak {peak >> 20} MiB"
 
 
 def test_line_cap_boundaries():
-    assert readers.line_cap(1000) == 2000 + (1 << 20)
+    assert jsonl_format.line_cap(1000) == 2000 + (1 << 20)
     chunks = [b"abc", b"de\nfg", b"hij\n", b"\nxyzw"]
     assert list(lines.split_lines(chunks, 4)) == [lines.LongLine(5), lines.LongLine(5), b"",
                                                   b"xyzw"]
@@ -279,7 +279,7 @@ def test_line_cap_boundaries():
 
 
 def test_jsonl_line_just_over_the_cap_is_too_large_but_its_neighbours_are_read(tmp_path):
-    cap = readers.line_cap(10)
+    cap = jsonl_format.line_cap(10)
     row = json.dumps({"text": "b" * cap}).encode()
     (tmp_path / "a.jsonl").write_bytes(jsonl([GOOD]) + row + b"\n" + jsonl([GOOD]))
     out = read_all(tmp_path, "a.jsonl", max_doc_bytes=10)
@@ -351,19 +351,19 @@ def test_file_names_that_are_not_utf8_are_read_with_a_storable_source(tmp_path):
     assert out[0].id == make_id("bad\\xff.jsonl", 1)
     assert out[2].detail.startswith("bad\\xff.jsonl:3")
     assert_storable(out)
-    assert readers.display_path(b"bad\xff.jsonl") == readers.display_path("bad\udcff.jsonl")
-    assert readers.display_path("caf\u00e9/\u65e5\u672c.jsonl") == "caf\u00e9/\u65e5\u672c.jsonl"
-    assert readers.display_path("lone\ud800") == "lone\\ud800"
+    assert records.display_path(b"bad\xff.jsonl") == records.display_path("bad\udcff.jsonl")
+    assert records.display_path("caf\u00e9/\u65e5\u672c.jsonl") == "caf\u00e9/\u65e5\u672c.jsonl"
+    assert records.display_path("lone\ud800") == "lone\\ud800"
     spec = load_sources(sources(tmp_path, "*.jsonl"))[0]
     item = readers.initial_items([spec])[0]
-    assert item.describe().endswith("bad\\xff.jsonl")
+    assert readers.describe(item).endswith("bad\\xff.jsonl")
 
 
 def test_missing_file_is_one_unreadable_reject_with_a_storable_detail(tmp_path):
     (tmp_path / "x.jsonl").write_text("{}\n")
     spec = load_sources(sources(tmp_path, "x.jsonl"))[0]
     ghost = os.path.join(str(tmp_path), "gone\udcff.jsonl")
-    item = readers.WorkItem(readers.initial_items([spec])[0].spec, ghost)
+    item = WorkItem(readers.initial_items([spec])[0].spec, ghost)
     out = list(readers.read(item, max_doc_bytes=100))
     assert kinds(out) == [(1, Reason.UNREADABLE)] and "\\xff" in out[0].detail
     assert_storable(out)

@@ -122,14 +122,14 @@ def test_check_encode_decode_commands(corpus, tmp_path, capsys):
     prefix = str(tmp_path / "v")
     palmkit(["vocab", "train", "--corpus", corpus, "--output", prefix, "--model-type", "bpe", *ARGS])
     capsys.readouterr()
-    assert palmkit(["vocab", "check", "--model", prefix + ".model", "--corpus", corpus]) == 0
+    assert palmkit(["vocab", "check", "--vocab", prefix + ".model", "--corpus", corpus]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["ok"] and report["docs"] > 100 and report["roundtrip_failures"] == 0
     text = "x\u2581y  \r\n\tdef f():\n١٢٣ 45\n"
     (tmp_path / "in.txt").write_bytes(text.encode())
-    palmkit(["vocab", "encode", "--model", prefix + ".model", str(tmp_path / "in.txt")])
+    palmkit(["vocab", "encode", "--vocab", prefix + ".model", str(tmp_path / "in.txt")])
     (tmp_path / "ids.txt").write_text(capsys.readouterr().out)
-    palmkit(["vocab", "decode", "--model", prefix + ".model", str(tmp_path / "ids.txt")])
+    palmkit(["vocab", "decode", "--vocab", prefix + ".model", str(tmp_path / "ids.txt")])
     assert capsys.readouterr().out == text
 
 

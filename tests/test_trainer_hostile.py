@@ -181,7 +181,7 @@ def test_cli_past_steps_prints_one_line_and_exits_0(shards, runs, tmp_path, caps
 
     w = _copy_at4(runs, tmp_path)
     assert cli(["train", "--data", shards, "--workdir", str(w), "--steps", "3",
-                "--checkpoint-every", "2", "--lr-constant-steps", "10", "--no-progress"]) == 0
+                "--checkpoint-every", "2", "--lr-constant-steps", "10", "--quiet"]) == 0
     out = capsys.readouterr().out.strip().splitlines()
     assert out == [f"{w} already at step 4 >= --steps 3: nothing to do; pass a larger --steps "
                    f"to continue"]

@@ -106,7 +106,7 @@ def test_cli_trains_and_resumes(shards, tmp_path, capsys):
 
     args = ["train", "--data", shards, "--workdir", str(tmp_path / "w"), "--preset", "palm-tiny",
             "--batch-schedule", "0:8", "--lr-constant-steps", "10", "--checkpoint-every", "2",
-            "--no-progress"]
+            "--quiet"]
     assert cli(args + ["--steps", "2"]) == 0
     assert cli(args + ["--steps", "4"]) == 0
     assert "trained to step 4" in capsys.readouterr().out

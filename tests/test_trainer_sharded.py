@@ -7,6 +7,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 CHILD = r"""
 import json, jax, numpy as np
 from model_stub.palm import get_config
@@ -38,6 +40,7 @@ print(json.dumps({"devices": jax.device_count(), "losses": [l1, l8],
 """
 
 
+@pytest.mark.slow  # ~45 s on 2 loaded cores: compiles the step twice in a fresh JAX process
 def test_sharded_step_equals_single_device_step():
     env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=8", JAX_PLATFORMS="cpu")
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -1,26 +1,18 @@
-"""Real, offline, component-labelled text for the vocabulary tests and benchmark.
-
-Tests use ``sample_component_docs`` / ``sample_web_docs`` / ``sample_code_docs`` (bottom of this
-file): text shipped in data/sample, identical on every machine. The benchmark needs ~200 MB and
-takes it from files found on the machine, so nothing is downloaded:
-
-* ``code``: Python sources of the running interpreter's standard library (always present);
-* ``web``: translated UI messages (``msgstr``) from gettext catalogues, ``/usr/share/locale/<lang>``
-  (~190 languages on a Debian image, absent on minimal ones);
-* ``wikipedia``: man pages in other languages (``/usr/share/man/<lang>``), gz-decompressed;
-* ``books``: English man pages and Markdown/reStructuredText/plain text docs.
+"""Real, offline, component-labelled text for the vocabulary tests: text shipped in data/sample,
+identical on every machine (``sample_component_docs`` / ``sample_web_docs`` / ``sample_code_docs``).
 
 A few inline paragraphs in eight scripts (with digits of six numeral systems) are always added,
-so the tests have multilingual text even where ``/usr/share`` is bare.
+so the tests have multilingual text with digits in each. The tokenizer benchmark's ~200 MB come
+from files on the machine instead (benchmarks/host_text.py).
 """
 
 from __future__ import annotations
 
-import gettext
 import glob
 import gzip
 import os
-import sysconfig
+
+from tests.sample_text import SAMPLE
 
 INLINE = [
     ("de", "Die Größe der Datei beträgt 1.024 Bytes; Übertragung läuft seit 12:30 Uhr.\n"),
@@ -48,80 +40,6 @@ def _lang(code: str) -> str:
     return code.split("_")[0].split("@")[0].split(".")[0]
 
 
-def code_docs(max_bytes: int, *, roots: list[str] | None = None):
-    roots = roots or [sysconfig.get_paths()["stdlib"]]
-    total = 0
-    for root in roots:
-        for path in sorted(glob.glob(os.path.join(root, "**", "*.py"), recursive=True)):
-            text = _read(path)
-            if text:
-                yield ("und", text)
-                total += len(text.encode())
-                if total >= max_bytes:
-                    return
-
-
-def translation_docs(max_bytes: int, root: str = "/usr/share/locale"):
-    """One document per catalogue: its translated messages, blank-line separated."""
-    total = 0
-    for path in sorted(glob.glob(os.path.join(root, "*", "LC_MESSAGES", "*.mo"))):
-        lang = _lang(path[len(root) + 1 :].split(os.sep)[0])
-        try:
-            with open(path, "rb") as f:
-                catalog = gettext.GNUTranslations(f)._catalog  # msgid -> msgstr
-        except Exception:  # gettext: OSError, IndexError, struct.error on odd catalogues
-            continue
-        text = "\n\n".join(v for k, v in catalog.items() if k and isinstance(v, str) and v)
-        if text.strip():
-            yield (lang, text)
-            total += len(text.encode())
-            if total >= max_bytes:
-                return
-
-
-def man_docs(max_bytes: int, *, english: bool, root: str = "/usr/share/man"):
-    total = 0
-    for lang_dir in sorted(os.listdir(root)) if os.path.isdir(root) else []:
-        is_en = lang_dir.startswith("man")
-        if is_en != english:
-            continue
-        for path in sorted(glob.glob(os.path.join(root, lang_dir, "**", "*.gz"), recursive=True)):
-            text = _read(path)
-            if text:
-                yield ("en" if is_en else _lang(lang_dir), text)
-                total += len(text.encode())
-                if total >= max_bytes:
-                    return
-
-
-def doc_files(max_bytes: int, roots=("/usr/share/doc",)):
-    total = 0
-    for root in roots:
-        for ext in ("md", "rst", "txt"):
-            for path in sorted(glob.glob(os.path.join(root, "**", f"*.{ext}"), recursive=True)):
-                text = _read(path)
-                if text:
-                    yield ("en", text)
-                    total += len(text.encode())
-                    if total >= max_bytes:
-                        return
-
-
-def component_docs(bytes_per_component: int) -> dict[str, list[tuple[str, str]]]:
-    """About ``bytes_per_component`` of text per component (less where the machine has less)."""
-    books = list(man_docs(bytes_per_component // 2, english=True))
-    books += list(doc_files(bytes_per_component - sum(len(t.encode()) for _, t in books)))
-    return {
-        "code": list(code_docs(bytes_per_component)),
-        "web": list(translation_docs(bytes_per_component)) + INLINE * 3,
-        "wikipedia": list(man_docs(bytes_per_component, english=False)) + INLINE,
-        "books": books,
-    }
-
-
-# -- the shipped sample (tests use this: the same text on every machine) ---------------------
-
-SAMPLE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data", "sample")
 CODE_EXTENSIONS = (".py", ".c", ".h", ".js", ".rs", ".go")
 
 

@@ -34,8 +34,9 @@ from typing import Iterator, Mapping
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from palmkit.corpus_files import clean_files, join
+from palmkit.corpus_files import clean_files
 from palmkit.manifest import Manifest, ManifestError
+from palmkit.paths import join
 from palmkit.records import UNDETERMINED
 
 Key = tuple[str, str]  # (component, language)

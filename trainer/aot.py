@@ -20,6 +20,8 @@ import importlib.util
 import math
 import time
 
+from palmkit import flags
+
 HBM_PER_CHIP = 32 * 2**30
 
 # chips -> (x, y, z) of the v4 slice shapes Cloud TPU offers (full cubes of 4x4x4 and larger).
@@ -34,18 +36,21 @@ class TpuExtraMissing(RuntimeError):
 
 @dataclasses.dataclass
 class AotConfig:
-    preset: str
-    topology: str  # "v4-128"
-    mesh_data: int | None = None  # default: chips / mesh_model
-    mesh_model: int = 1
-    batch: int | None = None  # global batch (sequences); default: 2 per data shard
-    dtype: str = "bfloat16"
-    remat: bool = True
-    seq_len: int | None = None
+    preset: str = flags.option(help="e.g. palm-8b, palm-62b, palm-540b")
+    topology: str = flags.option(help="TPU v4 slice, e.g. v4-128 (64 chips)")
+    mesh_data: int | None = flags.option(None, cli=False, help="--mesh data=N; default: chips / mesh_model")
+    mesh_model: int = flags.option(1, cli=False, help="--mesh model=M")
+    batch: int | None = flags.option(
+        None, help="global batch in sequences (default: 2 per data shard)")
+    dtype: str = flags.option("bfloat16", choices=("bfloat16", "float32"),
+                              help="matmul dtype on the TPU")
+    remat: bool = flags.option(True, help="keep activations (more memory)")
+    seq_len: int | None = flags.option(None, help="sequence length (default: the preset's, 2048)")
     # XLA's cost analysis counts a while loop's body once, so with scanned layers the compiler's
     # FLOPs are those of ONE block plus embedding/logits; unroll for a per-step figure comparable
     # with the formula (compile time grows with the number of layers).
-    unroll: bool = False
+    unroll: bool = flags.option(
+        False, help="unrolled layers: compiler FLOPs for the whole step (slower compile)")
 
 
 @dataclasses.dataclass

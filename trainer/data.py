@@ -42,51 +42,31 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from palmkit.manifest import Manifest, ManifestError
-from palmkit.records import TOKEN_DTYPE
+from palmkit.contracts import PACK_STAGE, PackedDataSpec
+from palmkit.manifest import MANIFEST_NAME, Manifest, ManifestError
 from trainer import schedules
-
-STAGE = "pack"
 
 
 @dataclasses.dataclass(frozen=True)
-class DataSpec:
-    """What the trainer needs from a pack manifest."""
+class DataSpec(PackedDataSpec):
+    """A pack output the trainer reads: its manifest's hand-over fields and where it lies."""
 
-    directory: str
-    seq_len: int
-    vocab_size: int
-    eod_id: int
-    shards: tuple[str, ...]  # file names in training order
-    examples_per_shard: tuple[int, ...]
-
-    @property
-    def num_examples(self) -> int:
-        return sum(self.examples_per_shard)
+    directory: str = dataclasses.field(kw_only=True)
 
 
 def read_spec(directory: str, *, verify_checksums: bool = True) -> DataSpec:
-    """Read and check ``directory/manifest.json``: stage, dtype, files (sizes + SHA-256)."""
+    """Read and check ``directory/manifest.json``: stage, the hand-over fields
+    (``PackedDataSpec.from_manifest``), files (sizes + SHA-256)."""
     if "://" not in str(directory) and not os.path.isdir(directory):
         what = "is not a folder" if os.path.exists(directory) else "does not exist"
         raise ManifestError(f"--data {directory} {what}: pass the output folder of `palmkit pack`")
-    manifest = Manifest.read(directory, stage=STAGE)
-    origin = os.path.join(directory, "manifest.json")
-    manifest.require("token_dtype", TOKEN_DTYPE, origin=origin)
-    for key in ("seq_len", "vocab_size", "eod_id", "examples_per_shard"):
-        if key not in manifest.extra:
-            raise ManifestError(f"{origin}: extra.{key} missing; re-run `palmkit pack`")
+    manifest = Manifest.read(directory, stage=PACK_STAGE)
+    packed = PackedDataSpec.from_manifest(manifest, origin=os.path.join(directory, MANIFEST_NAME))
     # Cost: SHA-256 runs at ~1 GB/s per core, so 780B tokens (~3 TB of int32 before zstd) take about
     # an hour per host: `--no-verify-checksums` checks only sizes for such runs.
     manifest.verify_files(directory, checksums=verify_checksums)
-    shards = tuple(sorted(manifest.outputs))
-    counts = tuple(int(n) for n in manifest.extra["examples_per_shard"])
-    if len(counts) != len(shards) or any(manifest.outputs[s].rows != n for s, n in zip(shards, counts)):
-        raise ManifestError(f"{origin}: examples_per_shard {list(counts)} does not match the "
-                            f"rows of the listed shards")
-    return DataSpec(directory=directory, seq_len=int(manifest.extra["seq_len"]),
-                    vocab_size=int(manifest.extra["vocab_size"]), eod_id=int(manifest.extra["eod_id"]),
-                    shards=shards, examples_per_shard=counts)
+    fields = {f.name: getattr(packed, f.name) for f in dataclasses.fields(packed)}
+    return DataSpec(**fields, directory=directory)
 
 
 def check_model_matches(spec: DataSpec, *, seq_len: int, vocab_size: int, eod_id: int | None) -> None:
@@ -95,7 +75,7 @@ def check_model_matches(spec: DataSpec, *, seq_len: int, vocab_size: int, eod_id
     A model vocabulary *larger* than the data's is allowed (e.g. 256k rounded for sharding); smaller
     would index out of the embedding, and a different sequence length or ``[eod]`` id means the
     shards were packed for another model."""
-    where = os.path.join(spec.directory, "manifest.json")
+    where = os.path.join(spec.directory, MANIFEST_NAME)
     if seq_len != spec.seq_len:
         raise ManifestError(f"{where}: shards are packed at seq_len={spec.seq_len} but the model "
                             f"uses seq_len={seq_len}; drop --seq-len or re-pack")

@@ -26,7 +26,7 @@ from typing import Sequence
 
 BatchSchedule = tuple[tuple[int, int], ...]
 
-#: PaLM 540B (section 5, PALM_FACTS.md): 512 sequences, 1024 from step 50k, 2048 from 115k.
+#: PaLM 540B (section 5 of the paper): 512 sequences, 1024 from step 50k, 2048 from 115k.
 PALM_540B_BATCH_SCHEDULE: BatchSchedule = ((0, 512), (50_000, 1024), (115_000, 2048))
 
 

@@ -40,8 +40,9 @@ from typing import Any
 
 import jax
 
-from model_stub.flops import flops_per_token
+from model_stub.flops import flops_per_token, mfu
 from model_stub.palm import PRESETS, PaLMConfig, count_params, get_config
+from palmkit import flags
 from palmkit.errors import UserError
 from trainer import checkpoint, data, schedules, step
 from trainer.metrics import MetricsLogger, SpikeDetector, peak_flops_per_device
@@ -49,41 +50,72 @@ from trainer.metrics import MetricsLogger, SpikeDetector, peak_flops_per_device
 log = logging.getLogger(__name__)
 
 
+def _schedule_text(schedule: schedules.BatchSchedule) -> str:
+    return ",".join(f"{step}:{size}" for step, size in schedule)
+
+
+def _example_range(text: str) -> tuple[int, int]:
+    a, _, b = text.partition(":")
+    return int(a), int(b)
+
+
+_OPT, _CKPT = "optimizer", "checkpoints and loss spikes (section 5: roll back, skip batches)"
+
+
 @dataclasses.dataclass
 class TrainConfig:
-    data: str
-    workdir: str
-    steps: int
-    preset: str = "palm-tiny"
-    model_overrides: dict[str, Any] = dataclasses.field(default_factory=dict)  # e.g. dtype, remat
-    batch_schedule: schedules.BatchSchedule = ((0, 8),)
-    lr_peak: float = 1e-2
-    lr_constant_steps: int = 10_000
-    z_loss: float = 1e-4
-    clip_norm: float = 1.0
-    weight_decay: bool = True
-    seed: int = 0
-    mesh_data: int | None = None  # default: all devices / mesh_model
-    mesh_model: int = 1
-    checkpoint_every: int = 100
-    keep_checkpoints: int = 5  # with checkpoint_every=100: rollbacks reach up to 500 steps back
-    async_checkpoints: bool = True
+    """`palmkit train`'s options; each field's flag, default and help (``palmkit.flags``).
+    ``--mesh`` sets ``mesh_data``/``mesh_model`` and ``--seq-len``, ``--vocab-size``,
+    ``--eod-id``, ``--dtype``, ``--remat`` set ``model_overrides`` (``trainer.cli``)."""
+
+    data: str = flags.option(help="folder written by `palmkit pack`")
+    workdir: str = flags.option(help="checkpoints, metrics.jsonl, skips.json, tensorboard/")
+    steps: int = flags.option(help="train until this step (resumes if --workdir has checkpoints)")
+    preset: str = flags.option("palm-tiny", help="model_stub preset, e.g. palm-tiny, palm-1b, palm-8b")
+    model_overrides: dict[str, Any] = flags.option(
+        default_factory=dict, cli=False, help="PaLMConfig fields forced, e.g. dtype, remat")
+    batch_schedule: schedules.BatchSchedule = flags.option(
+        ((0, 8),), parse=schedules.parse_batch_schedule, late=True, show_default=_schedule_text,
+        help="STEP:SIZE,... e.g. PaLM 540B: 0:512,50000:1024,115000:2048")
+    lr_peak: float = flags.option(1e-2, group=_OPT,
+                                  help="learning rate of the constant phase (PaLM's)")
+    lr_constant_steps: int = flags.option(
+        10_000, group=_OPT, help="lr = peak until this step, then peak*sqrt(this/k) (paper: 1/sqrt(k))")
+    z_loss: float = flags.option(
+        1e-4, group=_OPT, help="weight of the auxiliary loss z_loss * log(Z)^2 (PaLM's)")
+    clip_norm: float = flags.option(
+        1.0, group=_OPT, help="global-norm gradient clipping threshold (PaLM's)")
+    weight_decay: bool = flags.option(True, group=_OPT, help="disable the lr^2 weight decay")
+    seed: int = flags.option(0, help="parameter initialisation seed (data order comes from the shards)")
+    mesh_data: int | None = flags.option(None, cli=False, help="--mesh data=N; default: all "
+                                         "devices / mesh_model")
+    mesh_model: int = flags.option(1, cli=False, help="--mesh model=M")
+    checkpoint_every: int = flags.option(
+        100, group=_CKPT, help="save an Orbax checkpoint every this many steps")
+    # with checkpoint_every=100: rollbacks reach up to 500 steps back
+    keep_checkpoints: int = flags.option(
+        5, group=_CKPT, help="checkpoints kept; rollbacks reach back keep x every steps")
+    async_checkpoints: bool = flags.option(True, negate="--sync-checkpoints", group=_CKPT,
+                                           help="block on every save")
     # Loss spikes (section 5): roll back ~100 steps, skip 200-500 batches.
-    spike_factor: float = 1.5
-    spike_window: int = 100
-    spike_min_history: int = 20
-    rollback_steps: int = 100
-    skip_batches: int = 200
-    max_rollbacks: int = 20
-    peak_flops: float | None = None  # per device; default from the device kind
-    verify_checksums: bool = True
-    allow_repeat: bool = False
-    prefetch: int = 2
-    progress: bool = True
+    spike_factor: float = flags.option(1.5, group=_CKPT, help="spike: loss > this x recent median")
+    spike_window: int = flags.option(
+        100, group=_CKPT, help="steps in the running median that spikes are measured against")
+    spike_min_history: int = flags.option(20, cli=False, help="losses known before spikes count")
+    rollback_steps: int = flags.option(100, group=_CKPT, help="restore a checkpoint this far back")
+    skip_batches: int = flags.option(200, group=_CKPT, help="batches skipped after a rollback")
+    max_rollbacks: int = flags.option(20, cli=False, help="rollbacks in one run before giving up")
+    peak_flops: float | None = flags.option(
+        None, help="peak FLOP/s per device for MFU (default: from the device kind)")
+    verify_checksums: bool = flags.option(True, help="check shard sizes only")
+    allow_repeat: bool = flags.option(False, help="wrap around after one epoch")
+    prefetch: int = flags.option(2, cli=False, help="batches read ahead by Grain's threads")
+    progress: bool = flags.option(True, cli=False, help="tqdm progress bar (off: palmkit's --quiet)")
     # Test hook: a batch containing any example in [a, b) has its loss (and gradient) multiplied by
     # debug_spike_factor, a reproducible stand-in for a corrupt batch.
-    debug_spike_examples: tuple[int, int] | None = None
-    debug_spike_factor: float = 100.0
+    debug_spike_examples: tuple[int, int] | None = flags.option(
+        None, parse=_example_range, hidden=True, help="A:B, examples whose batch spikes")
+    debug_spike_factor: float = flags.option(100.0, cli=False, help="loss factor of that batch")
 
     def __post_init__(self) -> None:
         self.validate()
@@ -362,7 +394,7 @@ def train_loop(config: TrainConfig, *, state, run: Run, examples: data.PackedExa
                         "first_example": batch.first_example,
                         "lr": schedules.learning_rate(run.step, peak=config.lr_peak,
                                                       constant_steps=config.lr_constant_steps),
-                        "tokens_per_sec": tok_s, "mfu": tok_s * flops_tok / peak_total})
+                        "tokens_per_sec": tok_s, "mfu": mfu(tok_s, flops_tok, peak_total)})
             if run.step % config.checkpoint_every == 0 or run.step == config.steps:
                 checkpoint.save(manager, run.step, state, checkpoint_meta(config, run, fingerprint))
     return state, run
@@ -399,8 +431,7 @@ def main(config: TrainConfig) -> dict:
         raise
     if run.step and run.step >= config.steps:
         manager.close()
-        message = nothing_to_do_message(config, run.step)
-        log.info("%s", message)
+        message = nothing_to_do_message(config, run.step)  # the caller prints it (the CLI once)
         return {"step": run.step, "skips": run.skips, "rollbacks": 0, "state": state,
                 "model_config": model_cfg, "flops_per_token": flops_tok, "trained": False,
                 "message": message}

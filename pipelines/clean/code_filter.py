@@ -5,8 +5,8 @@ rejected with reason
 
 * ``license`` when its repository's license (``Document.license``, an SPDX id or expression
   set by the code reader with ``pipelines.licenses``) classifies as copyleft, or as unknown
-  unless unknown licenses are allowed: by the job option ``allow_unknown_license`` or for the
-  sources matching one of ``allow_unknown_license_sources`` (fnmatch patterns on
+  unless unknown licenses are allowed: by ``--allow-unknown-license`` or for the sources
+  matching one of ``--allow-unknown-license-sources`` (fnmatch patterns on
   ``Document.source``, e.g. ``"gs://corp-code/*"`` for code the user owns). Default: reject, since
   an unlicensed repository grants no rights at all ("all rights reserved");
 * ``programming_language`` when its language is not one of PaLM's (``pipelines.code_languages``).
@@ -27,17 +27,27 @@ import dataclasses
 import fnmatch
 from typing import Iterable
 
-import apache_beam as beam
-from apache_beam.metrics import Metrics
-
 from mixtures import Mixture
-from palmkit.records import Document, Reason, Reject
+from palmkit import flags
+from palmkit.records import Document, Reason
 from pipelines import licenses
-from pipelines.clean import _UNSET, StageOutput, counter_name, option
 from pipelines.code_languages import is_palm_language, language_for_path, normalize_language
+from pipelines.stage import Decision, FilterStage
 
 STAGE = "code_filter"
 
+
+@dataclasses.dataclass(frozen=True)
+class CodeFilterOptions:
+    """``CodeFilter``'s options: ``CorpusConfig.code_filter`` (flags without a prefix)."""
+
+    allow_unknown_license: bool = flags.option(
+        False, help="keep code whose repository license is unknown (an unlicensed repository "
+                    "grants no rights, so these are rejected unless allowed)")
+    allow_unknown_license_sources: tuple[str, ...] = flags.option(
+        (), metavar="PATTERN,...",
+        help="comma-separated fnmatch patterns of sources whose unknown licenses are allowed "
+             "(e.g. gs://corp-code/*, for code you own)")
 
 def allows_unknown(source: str, *, allow_unknown_license: bool = False,
                    allow_unknown_license_sources: Iterable[str] = ()) -> bool:
@@ -71,72 +81,47 @@ def code_rejection(doc: Document, *, allow_unknown: bool) -> tuple[str, str] | N
     return None
 
 
-class _CodeFilterFn(beam.DoFn):
-    def __init__(self, *, mixture: Mixture, allow_unknown_license: bool,
-                 allow_unknown_license_sources: tuple[str, ...]):
-        self._mixture = mixture
-        self._allow = dict(allow_unknown_license=allow_unknown_license,
-                           allow_unknown_license_sources=allow_unknown_license_sources)
-
-    def process(self, doc: Document):
-        if not self._mixture.component(doc.component).cleaning.license_filter:
-            yield doc
-            return
-        why = code_rejection(doc, allow_unknown=allows_unknown(doc.source, **self._allow))
-        if why is None:
-            language = programming_language_of(doc)
-            yield beam.pvalue.TaggedOutput("stats", ("kept", doc.component, language,
-                                                     licenses.classify(doc.license)))
-            yield dataclasses.replace(doc, programming_language=language)
-            return
-        reason, detail = why
-        Metrics.counter(STAGE, counter_name(doc.component, reason)).inc()
-        yield beam.pvalue.TaggedOutput("stats", ("rejected", doc.component, reason))
-        yield beam.pvalue.TaggedOutput("rejects", Reject.of(doc, reason, detail))
-
-
-def summarise(counts: list) -> tuple[str, dict]:
-    """[(stat tuple, n)] -> the stage's manifest entry."""
-    out: dict[str, dict] = {}
-    for item, n in sorted(counts):
-        row = out.setdefault(item[1], {"kept": 0, "rejected": {}, "languages": {}, "licenses": {}})
-        if item[0] == "kept":
-            row["kept"] += n
-            row["languages"][item[2]] = row["languages"].get(item[2], 0) + n
-            row["licenses"][item[3]] = row["licenses"].get(item[3], 0) + n
-        else:
-            row["rejected"][item[2]] = row["rejected"].get(item[2], 0) + n
-    return STAGE, {"components": out}
-
-
-class CodeFilter(beam.PTransform):
+class CodeFilter(FilterStage):
     """Keep permissively licensed files of PaLM's languages (see the module docstring).
 
-    Built by the corpus job as ``CodeFilter(config, mixture)``; reads
-    ``config.allow_unknown_license`` (default False) and ``config.allow_unknown_license_sources``
-    (default none); keywords override them.
+    Built by the corpus job as ``CodeFilter(config, mixture)``; options: ``config.code_filter``
+    (``CodeFilterOptions``). Components without ``cleaning.license_filter`` pass through.
     """
 
-    def __init__(self, config=None, mixture: Mixture | None = None, *,
-                 allow_unknown_license=_UNSET, allow_unknown_license_sources=_UNSET,
-                 label: str | None = None):
-        super().__init__(label)
-        if mixture is None:
-            raise TypeError("CodeFilter needs the mixture")
-        self._fn = _CodeFilterFn(
-            mixture=mixture,
-            allow_unknown_license=bool(option(config, "allow_unknown_license",
-                                              allow_unknown_license, False)),
-            allow_unknown_license_sources=tuple(option(
-                config, "allow_unknown_license_sources", allow_unknown_license_sources, ())),
-        )
+    name = STAGE
 
-    def expand(self, docs):
-        out = docs | "FilterCode" >> beam.ParDo(self._fn).with_outputs("rejects", "stats", main="kept")
-        stats = (
-            out.stats
-            | "CountStats" >> beam.combiners.Count.PerElement()
-            | "StatList" >> beam.combiners.ToList()
-            | "Summarise" >> beam.Map(summarise)
-        )
-        return StageOutput(kept=out.kept, rejects=out.rejects, stats=stats)
+    def __init__(self, config, mixture: Mixture, *, label: str | None = None):
+        super().__init__(mixture, label=label)
+        self.options: CodeFilterOptions = config.code_filter
+
+    def applies(self, doc: Document) -> bool:
+        return self.mixture.component(doc.component).cleaning.license_filter
+
+    def decide(self, doc: Document) -> Decision:
+        o = self.options
+        allow = allows_unknown(doc.source, allow_unknown_license=o.allow_unknown_license,
+                               allow_unknown_license_sources=o.allow_unknown_license_sources)
+        why = code_rejection(doc, allow_unknown=allow)
+        if why is not None:
+            return doc, why
+        return dataclasses.replace(doc, programming_language=programming_language_of(doc)), None
+
+    def stats_key(self, doc: Document, why) -> tuple:
+        if why is None:  # ("kept", component, language, license class)
+            return "kept", doc.component, doc.programming_language, licenses.classify(doc.license)
+        return "rejected", doc.component, why[0]  # ("rejected", component, reason)
+
+    def summarise(self, counts: list) -> dict:
+        """[(stats key, n)] -> per component: kept, rejected by reason, kept per language and
+        per license class."""
+        out: dict[str, dict] = {}
+        for item, n in counts:
+            row = out.setdefault(item[1], {"kept": 0, "rejected": {}, "languages": {},
+                                           "licenses": {}})
+            if item[0] == "kept":
+                row["kept"] += n
+                row["languages"][item[2]] = row["languages"].get(item[2], 0) + n
+                row["licenses"][item[3]] = row["licenses"].get(item[3], 0) + n
+            else:
+                row["rejected"][item[2]] = row["rejected"].get(item[2], 0) + n
+        return {"components": out}

@@ -6,10 +6,10 @@ identical collapse to one survivor; the others become rejects with reason ``dupl
 
 Decisions
 ---------
-* **Normalisation** (``normalisation``): ``none`` (default: byte-identical text, as PaLM says
+* **Normalisation** (``--exact-dedup-normalisation``): ``none`` (default: byte-identical text, as PaLM says
   "identical"), ``strip`` (leading/trailing whitespace ignored), ``nfc_lower`` (Unicode NFC,
   lowercased, stripped: also catches copies that differ only in case or composed accents).
-* **Scope** (``scope``): ``corpus`` (default) dedups across all participating components, because
+* **Scope** (``--exact-dedup-scope``): ``corpus`` (default) dedups across all participating components, because
   PaLM de-duplicated its training set and a document in two components would be trained on twice
   (once per component share). ``component`` dedups within each component only.
 * **Survivor**: the smallest ``(rank, id)``, where rank is 1 for components sampled by quality
@@ -30,23 +30,42 @@ largest group.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import typing
 import unicodedata
-from typing import Iterable
+from typing import Iterable, Literal
 
 import apache_beam as beam
-from apache_beam.metrics import Metrics
 
 from mixtures import Mixture
-from palmkit.records import Document, Reason, Reject
-from pipelines.clean import _UNSET, StageOutput, counter_name, option
+from palmkit import flags
+from palmkit.records import Document, Reason
+from pipelines.stage import (REJECTS, STATS, StageOutput, SummariseStats, reject, require_one_of,
+                             stat)
 
 STAGE = "exact_dedup"
-NORMALISATIONS = ("none", "strip", "nfc_lower")
-SCOPES = ("corpus", "component")
+Normalisation = Literal["none", "strip", "nfc_lower"]
+Scope = Literal["corpus", "component"]
+NORMALISATIONS = typing.get_args(Normalisation)
+SCOPES = typing.get_args(Scope)
 
 #: (rank, id, component, source, record): orders documents for the survivor choice.
 Ref = tuple[int, str, str, str, int]
+
+
+@dataclasses.dataclass(frozen=True)
+class ExactDedupOptions:
+    """``ExactDedup``'s options: ``CorpusConfig.exact_dedup``, flags ``--exact-dedup-*``."""
+
+    normalisation: Normalisation = flags.option(
+        "none", help="text normalisation before exact dedup: none (byte-identical), strip, "
+                     "nfc_lower")
+    scope: Scope = flags.option("corpus", help="de-duplicate across components or within each")
+
+    def __post_init__(self):
+        require_one_of("--exact-dedup-normalisation", self.normalisation, NORMALISATIONS)
+        require_one_of("--exact-dedup-scope", self.scope, SCOPES)
 
 
 def normalise(text: str, mode: str = "none") -> str:
@@ -79,47 +98,46 @@ def duplicates_in_group(refs: Iterable[Ref]) -> list[tuple[Ref, str]]:
     return [(ref, survivor) for ref in ordered[1:]]
 
 
-def duplicate_reject(doc: Document, survivor_id: str) -> Reject:
-    return Reject.of(doc, Reason.DUPLICATE, f"identical text to {survivor_id}",
-                     duplicate_of=survivor_id, similarity=1.0)
-
-
 def _participates(doc: Document, mixture: Mixture) -> bool:
     return mixture.component(doc.component).cleaning.exact_dedup
 
 
-def _key_ref(doc: Document, *, mixture: Mixture, normalisation: str, scope: str):
-    scope_key = doc.component if scope == "component" else ""
-    return text_key(doc.text, normalisation=normalisation, scope_key=scope_key), doc_ref(doc, mixture)
+def _key_ref(doc: Document, *, mixture: Mixture, options: ExactDedupOptions) -> tuple[bytes, Ref]:
+    """(text key, ref): the text key is per component when ``scope`` is ``component``."""
+    scope_key = doc.component if options.scope == "component" else ""
+    key = text_key(doc.text, normalisation=options.normalisation, scope_key=scope_key)
+    return key, doc_ref(doc, mixture)
 
 
-class _GroupFn(beam.DoFn):
-    def process(self, kv):
-        _, refs = kv
-        pairs = duplicates_in_group(refs)
-        if pairs:
-            yield beam.pvalue.TaggedOutput("stats", ("group_size", len(pairs) + 1))
-        yield from pairs
+def find_duplicates(group: tuple[bytes, Iterable[Ref]]):
+    """(text key, [ref]) -> (duplicate's ref, survivor's id) per duplicate, and the group's
+    size as a stat."""
+    _, refs = group
+    pairs = duplicates_in_group(refs)
+    if pairs:
+        yield stat(("group_size", len(pairs) + 1))
+    yield from pairs
 
 
-class _SplitFn(beam.DoFn):
-    def process(self, kv):
-        _, joined = kv
-        survivors = list(joined["dup"])
-        for doc in joined["doc"]:
-            yield beam.pvalue.TaggedOutput("stats", ("docs", doc.component, bool(survivors)))
-            if not survivors:
-                yield doc
-                continue
-            Metrics.counter(STAGE, counter_name(doc.component, Reason.DUPLICATE)).inc()
-            yield beam.pvalue.TaggedOutput("rejects", duplicate_reject(doc, survivors[0]))
+def split_duplicates(joined: tuple[Ref, dict[str, list]]):
+    """(ref, {doc: [Document], dup: [survivor id]}) -> the document, kept or rejected."""
+    _, groups = joined
+    survivors = list(groups["dup"])
+    for doc in groups["doc"]:
+        yield stat(("docs", doc.component, bool(survivors)))
+        if not survivors:
+            yield doc
+            continue
+        yield reject(STAGE, doc, Reason.DUPLICATE, f"identical text to {survivors[0]}",
+                     duplicate_of=survivors[0], similarity=1.0)
 
 
-def summarise(counts: list) -> tuple[str, dict]:
-    """[(stat tuple, n)] -> the stage's manifest entry."""
+def summarise(counts: list) -> dict:
+    """[(stats key, n)] -> the stage's manifest row: per component docs and duplicates,
+    duplicate groups and the largest group."""
     per_component: dict[str, dict[str, int]] = {}
     groups, largest = 0, 0
-    for item, n in sorted(counts):
+    for item, n in counts:
         if item[0] == "docs":
             row = per_component.setdefault(item[1], {"docs": 0, "duplicates": 0})
             row["docs"] += n
@@ -127,28 +145,21 @@ def summarise(counts: list) -> tuple[str, dict]:
         else:
             groups += n
             largest = max(largest, item[1])
-    return STAGE, {"components": per_component, "duplicate_groups": groups, "largest_group": largest}
+    return {"components": per_component, "duplicate_groups": groups, "largest_group": largest}
 
 
 class ExactDedup(beam.PTransform):
     """Collapse identical documents to one survivor (see the module docstring).
 
-    Built by the corpus job as ``ExactDedup(config, mixture)``; reads
-    ``config.exact_dedup_normalisation`` and ``config.exact_dedup_scope`` (defaults ``none``,
-    ``corpus``); keywords override them.
+    Built by the corpus job as ``ExactDedup(config, mixture)``; options: ``config.exact_dedup``
+    (``ExactDedupOptions``).
     """
 
-    def __init__(self, config=None, mixture: Mixture | None = None, *, normalisation=_UNSET,
-                 scope=_UNSET, label: str | None = None):
+    def __init__(self, config, mixture: Mixture, *, label: str | None = None):
         super().__init__(label)
         if mixture is None:
             raise TypeError("ExactDedup needs the mixture")
-        normalisation = option(config, "exact_dedup_normalisation", normalisation, "none")
-        scope = option(config, "exact_dedup_scope", scope, "corpus")
-        normalise("", normalisation)  # fail at construction on a bad option
-        if scope not in SCOPES:
-            raise ValueError(f"unknown exact dedup scope {scope!r}; choose one of {SCOPES}")
-        self._mixture, self._normalisation, self._scope = mixture, normalisation, scope
+        self._mixture, self._options = mixture, config.exact_dedup
 
     def expand(self, docs):
         m = self._mixture
@@ -156,23 +167,19 @@ class ExactDedup(beam.PTransform):
         passthrough = docs | "NotDeduped" >> beam.Filter(lambda d, mx: not _participates(d, mx), m)
         groups = (
             dedup
-            | "KeyByText" >> beam.Map(_key_ref, mixture=m, normalisation=self._normalisation,
-                                      scope=self._scope)
-            | "GroupByText" >> beam.GroupByKey()
-            | "FindDuplicates" >> beam.ParDo(_GroupFn()).with_outputs("stats", main="dups")
+            | "KeyByText" >> beam.Map(_key_ref, mixture=m, options=self._options)  # (key, ref)
+            | "GroupByText" >> beam.GroupByKey()  # (key, [ref])
+            | "FindDuplicates" >> beam.FlatMap(find_duplicates).with_outputs(
+                STATS, main="dups")  # (duplicate's ref, survivor id)
         )
-        by_ref = dedup | "KeyByRef" >> beam.Map(lambda d, mx: (doc_ref(d, mx), d), m)
+        by_ref = dedup | "KeyByRef" >> beam.Map(lambda d, mx: (doc_ref(d, mx), d), m)  # (ref, doc)
         split = (
             {"doc": by_ref, "dup": groups.dups}
-            | "JoinDuplicates" >> beam.CoGroupByKey()
-            | "Split" >> beam.ParDo(_SplitFn()).with_outputs("rejects", "stats", main="kept")
+            | "JoinDuplicates" >> beam.CoGroupByKey()  # (ref, {doc: [doc], dup: [survivor id]})
+            | "Split" >> beam.FlatMap(split_duplicates).with_outputs(REJECTS, STATS, main="kept")
         )
-        stats = (
-            (groups.stats, split.stats)
-            | "AllStats" >> beam.Flatten()
-            | "CountStats" >> beam.combiners.Count.PerElement()
-            | "StatList" >> beam.combiners.ToList()
-            | "Summarise" >> beam.Map(summarise)
-        )
+        stats = ((groups[STATS], split[STATS])
+                 | "AllStats" >> beam.Flatten()
+                 | "Stats" >> SummariseStats(STAGE, summarise))
         kept = (passthrough, split.kept) | "Kept" >> beam.Flatten()
-        return StageOutput(kept=kept, rejects=split.rejects, stats=stats)
+        return StageOutput(kept=kept, rejects=split[REJECTS], stats=stats)

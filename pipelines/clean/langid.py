@@ -3,10 +3,10 @@
 Model
 -----
 The default is fastText's compressed ``lid.176.ftz`` (938,013 bytes, 176 languages, CC-BY-SA-3.0,
-bundled in ``pipelines/resources/``, see LICENSE-lid.176.txt there); ``model_path`` takes the
+bundled in ``pipelines/resources/``, see LICENSE-lid.176.txt there); ``--langid-model`` takes the
 full ``lid.176.bin`` (126 MB, a little more accurate) or any fastText LID model whose labels are
-``__label__<code>``. The model is loaded once per worker (``DoFn.setup`` through a module cache
-keyed by path): it loads in ~20 ms. A model file is checked before the pipeline starts
+``__label__<code>``. The model is loaded once per worker (``LanguageId.setup`` through a module
+cache keyed by path): it loads in ~20 ms. A model file is checked before the pipeline starts
 (``LanguageId.check_sources``, see "model files" below): a missing, truncated or foreign file
 fails in one line (``ModelError``) instead of hanging the job inside fastText.
 
@@ -34,7 +34,7 @@ Decisions, with numbers
   mostly tables, lists of names or mixed-language boilerplate. Components that accept any
   language keep ``und`` documents (PaLM's appendix D lists "undetermined" at 1.63%).
 * **Code is not language-identified**: documents of code components (``license_filter`` or
-  ``code_near_dedup`` set, or named in ``code_components``) get language ``code`` and no score.
+  ``code_near_dedup`` set, ``code_components``) get language ``code`` and no score.
   Measured on 500 Python files of site-packages: lid.176 labels 96% of them ``en`` with a median
   confidence of 0.67 and 19% below 0.5, i.e. the label says little about the code, and an
   ``und`` label would wrongly make code look like noise. PaLM's language table (appendix D)
@@ -55,25 +55,42 @@ import subprocess
 import sys
 from typing import Iterable
 
-import apache_beam as beam
-from apache_beam.metrics import Metrics
-
 from mixtures import Component, Mixture
+from palmkit import flags
 from palmkit.errors import UserError
-from palmkit.records import UNDETERMINED, Document, Reason, Reject
-from pipelines.clean import _UNSET, StageOutput, counter_name, option
+from palmkit.records import UNDETERMINED, Document, Reason
+from pipelines.stage import Decision, FilterStage, require_at_least, require_between
 
 STAGE = "langid"
 CODE_LANGUAGE = "code"
 DEFAULT_MODEL = os.path.join(os.path.dirname(os.path.dirname(__file__)), "resources", "lid.176.ftz")
-DEFAULT_THRESHOLD = 0.5
-DEFAULT_WINDOW_CHARS = 1000
-DEFAULT_WINDOWS = 3
 _TOP_K = 5
 _LABEL_PREFIX = "__label__"
 _WHITESPACE = re.compile(r"\s+")
 
 _MODELS: dict[str, object] = {}
+
+
+@dataclasses.dataclass(frozen=True)
+class LangIdOptions:
+    """``LanguageId``'s options: ``CorpusConfig.langid``, flags ``--langid-*``."""
+
+    model: str | None = flags.option(
+        None, metavar="PATH",
+        help="fastText LID model (unset: the bundled lid.176.ftz; lid.176.bin is a little more "
+             "accurate)")
+    threshold: float = flags.option(
+        0.5, metavar="P", help="confidence below which the language is 'und'")
+    window_chars: int = flags.option(
+        1000, metavar="N",
+        help="characters per scored window; longer documents are scored on windows")
+    windows: int = flags.option(
+        3, metavar="N", help="windows per long document (start, middle, end)")
+
+    def __post_init__(self):
+        require_between("--langid-threshold", self.threshold, 0.0, 1.0)
+        require_at_least("--langid-window-chars", self.window_chars)
+        require_at_least("--langid-windows", self.windows)
 
 
 def load_model(path: str | None = None):
@@ -303,8 +320,8 @@ def one_line(text: str) -> str:
     return _WHITESPACE.sub(" ", text).strip()
 
 
-def lid_windows(text: str, *, window_chars: int = DEFAULT_WINDOW_CHARS,
-                windows: int = DEFAULT_WINDOWS) -> list[str]:
+def lid_windows(text: str, *, window_chars: int = LangIdOptions.window_chars,
+                windows: int = LangIdOptions.windows) -> list[str]:
     """The one-line texts to score: the whole text when short, else spread-out windows.
 
     Windows start at evenly spaced offsets (first at 0, last ending at the end) and are moved
@@ -324,9 +341,9 @@ def lid_windows(text: str, *, window_chars: int = DEFAULT_WINDOW_CHARS,
     return [w for w in out if w]
 
 
-def identify_language(model, text: str, *, threshold: float = DEFAULT_THRESHOLD,
-                      window_chars: int = DEFAULT_WINDOW_CHARS,
-                      windows: int = DEFAULT_WINDOWS) -> tuple[str, float]:
+def identify_language(model, text: str, *, threshold: float = LangIdOptions.threshold,
+                      window_chars: int = LangIdOptions.window_chars,
+                      windows: int = LangIdOptions.windows) -> tuple[str, float]:
     """(language code, probability) of ``text``; ``und`` when the probability < threshold.
 
     The score returned is the model's probability for the top label even when it is below the
@@ -358,20 +375,16 @@ def language_rejection(language: str, component: Component) -> str | None:
     return f"language {language!r} not in {component.name}'s languages {list(component.languages)}"
 
 
-def code_components(mixture: Mixture, extra: Iterable[str] = ()) -> frozenset[str]:
+def code_components(mixture: Mixture) -> frozenset[str]:
     """Components whose documents are code and skip language ID."""
-    flagged = {
-        name
-        for name, c in mixture.components.items()
-        if c.cleaning.license_filter or c.cleaning.code_near_dedup
-    }
-    return frozenset(flagged | set(extra))
+    return frozenset(name for name, c in mixture.components.items()
+                     if c.cleaning.license_filter or c.cleaning.code_near_dedup)
 
 
 def label_document(doc: Document, model, *, component: Component, is_code: bool,
-                   threshold: float = DEFAULT_THRESHOLD,
-                   window_chars: int = DEFAULT_WINDOW_CHARS,
-                   windows: int = DEFAULT_WINDOWS) -> tuple[Document, str | None]:
+                   threshold: float = LangIdOptions.threshold,
+                   window_chars: int = LangIdOptions.window_chars,
+                   windows: int = LangIdOptions.windows) -> tuple[Document, str | None]:
     """The document with ``language``/``language_score`` set, and a rejection detail or None."""
     if is_code:
         return dataclasses.replace(doc, language=CODE_LANGUAGE, language_score=None), None
@@ -383,76 +396,46 @@ def label_document(doc: Document, model, *, component: Component, is_code: bool,
     return labelled, (f"{why} (p={prob:.2f})" if why else None)
 
 
-class _LanguageIdFn(beam.DoFn):
-    def __init__(self, *, mixture: Mixture, model_path: str | None, threshold: float,
-                 window_chars: int, windows: int, code: frozenset[str]):
-        self._mixture = mixture
-        self._model_path = model_path
-        self._kw = dict(threshold=threshold, window_chars=window_chars, windows=windows)
-        self._code = code
-        self._model = None
-
-    def setup(self):
-        self._model = load_model(self._model_path)
-
-    def process(self, doc: Document):
-        component = self._mixture.component(doc.component)
-        labelled, why = label_document(
-            doc, self._model, component=component, is_code=doc.component in self._code, **self._kw
-        )
-        yield beam.pvalue.TaggedOutput("languages", (doc.component, labelled.language))
-        if why is None:
-            yield labelled
-            return
-        Metrics.counter(STAGE, counter_name(doc.component, Reason.LANGUAGE)).inc()
-        yield beam.pvalue.TaggedOutput("rejects", Reject.of(labelled, Reason.LANGUAGE, why))
-
-
-def _language_table(counts: list) -> dict:
-    """[((component, language), n)] -> {component: {language: n}} with sorted keys."""
-    table: dict[str, dict[str, int]] = {}
-    for (component, language), n in sorted(counts):
-        table.setdefault(component, {})[language] = n
-    return {"documents_by_language": table}
-
-
-class LanguageId(beam.PTransform):
+class LanguageId(FilterStage):
     """Label every document's language; reject languages a component does not accept.
 
-    Built by the corpus job as ``LanguageId(config, mixture)``; reads ``config.langid_model``
-    (None: the bundled lid.176.ftz) and ``config.langid_threshold`` (default 0.5). Keywords
-    override them. Stats (``langid``): documents per component and language, before rejection.
+    Built by the corpus job as ``LanguageId(config, mixture)``; options: ``config.langid``
+    (``LangIdOptions``). Stats (``langid``): documents per component and language, before
+    rejection.
     """
 
-    def __init__(self, config=None, mixture: Mixture | None = None, *, model_path=_UNSET,
-                 threshold=_UNSET, window_chars: int = DEFAULT_WINDOW_CHARS,
-                 windows: int = DEFAULT_WINDOWS, extra_code_components: Iterable[str] = (),
-                 label: str | None = None):
-        super().__init__(label)
-        if mixture is None:
-            raise TypeError("LanguageId needs the mixture")
-        self._fn = _LanguageIdFn(
-            mixture=mixture, model_path=option(config, "langid_model", model_path, None),
-            threshold=option(config, "langid_threshold", threshold, DEFAULT_THRESHOLD),
-            window_chars=window_chars, windows=windows,
-            code=code_components(mixture, extra_code_components),
-        )
+    name = STAGE
+
+    def __init__(self, config, mixture: Mixture, *, label: str | None = None):
+        super().__init__(mixture, label=label)
+        self.options: LangIdOptions = config.langid
+        self.code = code_components(mixture)
+        self._model = None
 
     def check_sources(self, components: set[str]) -> None:
         """Before the pipeline starts: the model file is a fastText classifier that loads
         (``check_fasttext_model``), so a truncated ``--langid-model`` fails in one line."""
-        path = self._fn._model_path
+        path = self.options.model
         check_fasttext_model(path or DEFAULT_MODEL,
                              what="--langid-model" if path else "bundled language ID model")
 
-    def expand(self, docs):
-        out = docs | "Identify" >> beam.ParDo(self._fn).with_outputs(
-            "rejects", "languages", main="kept"
-        )
-        stats = (
-            out.languages
-            | "CountLanguages" >> beam.combiners.Count.PerElement()
-            | "LanguageList" >> beam.combiners.ToList()
-            | "LanguageStats" >> beam.Map(lambda c: (STAGE, _language_table(c)))
-        )
-        return StageOutput(kept=out.kept, rejects=out.rejects, stats=stats)
+    def setup(self) -> None:
+        self._model = load_model(self.options.model)
+
+    def decide(self, doc: Document) -> Decision:
+        o = self.options
+        labelled, why = label_document(
+            doc, self._model, component=self.mixture.component(doc.component),
+            is_code=doc.component in self.code, threshold=o.threshold,
+            window_chars=o.window_chars, windows=o.windows)
+        return labelled, (None if why is None else (Reason.LANGUAGE, why))
+
+    def stats_key(self, doc: Document, why) -> tuple[str, str]:
+        return doc.component, doc.language  # (component, language)
+
+    def summarise(self, counts: list) -> dict:
+        """[((component, language), n)] -> {component: {language: n}} with sorted keys."""
+        table: dict[str, dict[str, int]] = {}
+        for (component, language), n in counts:
+            table.setdefault(component, {})[language] = n
+        return {"documents_by_language": table}

@@ -1,4 +1,4 @@
-"""MinHash signatures, LSH band keys, bounded candidate pairs and pair verification.
+"""MinHash signatures, LSH band keys and pair verification (Levenshtein similarity).
 
 Pure functions (numpy + Levenshtein only, no Beam), used by ``near_dedup.NearDedup``.
 
@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import dataclasses
 import struct
-from typing import Iterator
 
 import numpy as np
 
@@ -73,14 +72,6 @@ class MinHashParams:
     @property
     def num_perm(self) -> int:
         return self.bands * self.rows
-
-    def threshold(self) -> float:
-        """Jaccard at which a pair becomes a candidate with probability ~0.5: (1/b)^(1/r)."""
-        return (1.0 / self.bands) ** (1.0 / self.rows)
-
-    def candidate_probability(self, jaccard: float) -> float:
-        """P(at least one band identical) = 1 - (1 - J^r)^b."""
-        return 1.0 - (1.0 - jaccard**self.rows) ** self.bands
 
 
 def _splitmix64(x: np.ndarray) -> np.ndarray:
@@ -181,21 +172,6 @@ def key_namespace(key: bytes) -> str:
 def jaccard_estimate(sig_a: np.ndarray, sig_b: np.ndarray) -> float:
     """Fraction of equal MinHash slots: an unbiased estimate of the shingle-set Jaccard."""
     return float(np.count_nonzero(sig_a == sig_b)) / sig_a.size
-
-
-def bucket_pairs(member_ids: list[str], *, max_partners: int) -> Iterator[tuple[str, str]]:
-    """Candidate pairs of one LSH bucket, at most ``max_partners`` per member.
-
-    Members are sorted by id and each pairs with the first ``max_partners`` members before
-    it: a bucket of n <= max_partners + 1 gives all n(n-1)/2 pairs; a giant bucket (5,000 empty
-    ``__init__.py`` files, one license header) gives <= max_partners * n pairs, and
-    connectivity is kept because every member pairs with the bucket's first member.
-    Pairs are (smaller id, larger id).
-    """
-    ids = sorted(set(member_ids))
-    for i in range(1, len(ids)):
-        for j in range(min(i, max_partners)):
-            yield ids[j], ids[i]
 
 
 def max_distance(longest: int, threshold: float) -> int:

@@ -34,12 +34,14 @@ from typing import Any, Iterable, Iterator
 
 import apache_beam as beam
 import numpy as np
-from apache_beam.metrics import Metrics
 
-from palmkit.records import Document, Reason, Reject
-from pipelines.clean import counter_name, minhash
+from palmkit import flags
+from palmkit.records import Document, Reason
+from pipelines.clean import minhash
 from pipelines.clean.components import ConnectedComponents, rounds_used
-from pipelines.stage import StageOutput
+from pipelines.clean.minhash import MinHashParams
+from pipelines.stage import (REJECTS, STATS, StageOutput, SummariseStats, reject, require_at_least,
+                             require_between, stat)
 
 LEVENSHTEIN = "levenshtein"
 JACCARD = "jaccard"
@@ -48,22 +50,32 @@ _HISTOGRAM = (2, 3, 5, 10, 100, 1000)  # cluster-size bucket upper bounds (inclu
 
 
 @dataclasses.dataclass(frozen=True)
-class NearDedupConfig:
-    bands: int = 25
-    rows: int = 4
-    shingle_size: int = 3
-    seed: int = 1
-    threshold: float = 0.9  # normalised Levenshtein similarity (code)
-    jaccard_threshold: float = 0.8  # estimated Jaccard (opt-in text near-dedup)
-    max_partners: int = 8  # candidate pairs per bucket member (bounds giant buckets)
-    max_rounds: int = 20  # unrolled connected-components rounds
-    max_survivor_checks: int = 64  # exact comparisons per member in its component
+class NearDedupOptions:
+    """``NearDedup``'s options: ``CorpusConfig.near_dedup``, flags ``--near-dedup-*``."""
 
-    @property
-    def minhash(self) -> minhash.MinHashParams:
-        return minhash.MinHashParams(
-            bands=self.bands, rows=self.rows, shingle_size=self.shingle_size, seed=self.seed
-        )
+    threshold: float = flags.option(
+        0.9, metavar="SIM",
+        help="normalized Levenshtein similarity at or above which code files are "
+             "near-duplicates (docs/near_dedup.md)")
+    jaccard_threshold: float = flags.option(
+        0.8, metavar="SIM",
+        help="estimated Jaccard similarity at or above which documents of text_near_dedup "
+             "components are near-duplicates")
+    max_partners: int = flags.option(
+        8, metavar="N", help="candidate pairs per LSH bucket member (bounds giant buckets)")
+    max_rounds: int = flags.option(20, metavar="N", help="unrolled connected-components rounds")
+    max_survivor_checks: int = flags.option(
+        64, metavar="N", help="exact comparisons per file against the files kept in its cluster")
+    minhash: MinHashParams = flags.option(
+        default_factory=MinHashParams, cli=False,
+        help="the MinHash family (bands x rows, shingle size, seed); set from Python")
+
+    def __post_init__(self):
+        require_between("--near-dedup-threshold", self.threshold, 0.0, 1.0)
+        require_between("--near-dedup-jaccard-threshold", self.jaccard_threshold, 0.0, 1.0)
+        require_at_least("--near-dedup-max-partners", self.max_partners)
+        require_at_least("--near-dedup-max-rounds", self.max_rounds)
+        require_at_least("--near-dedup-max-survivor-checks", self.max_survivor_checks)
 
     def threshold_for(self, mode: str) -> float:
         return self.threshold if mode == LEVENSHTEIN else self.jaccard_threshold
@@ -97,16 +109,16 @@ class SignDoFn(beam.DoFn):
 
     PAYLOADS = "payloads"
 
-    def __init__(self, config: NearDedupConfig, modes: dict[str, str]):
-        self.config = config
+    def __init__(self, options: NearDedupOptions, modes: dict[str, str]):
+        self.options = options
         self.modes = modes
         self.perms = None
 
     def setup(self):
-        self.perms = minhash.permutations(self.config.minhash)
+        self.perms = minhash.permutations(self.options.minhash)
 
     def process(self, doc: Document):
-        params = self.config.minhash
+        params = self.options.minhash
         mode = self.modes[doc.component]
         shingles = minhash.shingle_hashes(doc.text, params.shingle_size)
         sig = minhash.signature_of_shingles(shingles, params, self.perms)
@@ -158,7 +170,7 @@ def send_first_payload(joined: tuple[str, dict[str, list]]) -> Iterator[tuple[st
 
 
 def verify_pairs(
-    joined: tuple[str, dict[str, list]], *, config: NearDedupConfig
+    joined: tuple[str, dict[str, list]], *, options: NearDedupOptions
 ) -> Iterator[tuple[str, str]]:
     """(b, {payload, firsts}) -> edges (a, b) whose similarity is >= the mode's threshold."""
     b, groups = joined
@@ -166,7 +178,7 @@ def verify_pairs(
         return
     _, payload_b = groups["payload"][0]
     for a, mode, payload_a in sorted(groups["firsts"], key=lambda t: t[0]):
-        threshold = config.threshold_for(mode)
+        threshold = options.threshold_for(mode)
         if similarity(mode, payload_a, payload_b, threshold) >= threshold:
             yield a, b
 
@@ -188,7 +200,7 @@ def survivor_order(doc: Document) -> tuple[int, str]:
 
 
 def resolve_component(
-    docs: Iterable[Document], *, config: NearDedupConfig, mode: str
+    docs: Iterable[Document], *, options: NearDedupOptions, mode: str
 ) -> list[tuple[Document, Document | None, float]]:
     """Greedy clustering of one component: (doc, survivor or None if kept, similarity).
 
@@ -197,8 +209,8 @@ def resolve_component(
     scan stops at the first survivor too long to reach the threshold) and removed only when
     one is >= threshold similar. Chaining (A~B~C, A vs C below threshold) never removes C for A.
     """
-    threshold = config.threshold_for(mode)
-    params = config.minhash
+    threshold = options.threshold_for(mode)
+    params = options.minhash
     perms = minhash.permutations(params) if mode == JACCARD else None
     survivors: list[tuple[Document, Any]] = []
     out = []
@@ -209,7 +221,7 @@ def resolve_component(
         for kept, kept_payload in reversed(survivors):
             if mode == LEVENSHTEIN and len(doc.text) < threshold * len(kept.text):
                 break  # survivors are sorted longest first: all earlier ones are longer still
-            if checks == config.max_survivor_checks:
+            if checks == options.max_survivor_checks:
                 break
             checks += 1
             sim = similarity(mode, kept_payload, payload, threshold)
@@ -231,36 +243,36 @@ def size_bucket(n: int) -> str:
     return f"cluster_size.>{_HISTOGRAM[-1]}"
 
 
-def resolve(root_docs: tuple[str, Iterable[Document]], *, config: NearDedupConfig, modes: dict[str, str]):
-    """Kept documents, ``TaggedOutput("rejects", Reject)`` and ``TaggedOutput("counts", ...)``."""
+def resolve(root_docs: tuple[str, Iterable[Document]], *, options: NearDedupOptions,
+            modes: dict[str, str]):
+    """(root id, [Document]) of one cluster -> kept documents, near-duplicate rejects, and
+    stats rows ``(key, n)``."""
     _, docs = root_docs
     docs = list(docs)
     mode = modes[docs[0].component]
-    decisions = resolve_component(docs, config=config, mode=mode)
-    yield beam.pvalue.TaggedOutput("counts", (size_bucket(len(docs)), 1))
-    yield beam.pvalue.TaggedOutput("counts", ("components", 1))
+    decisions = resolve_component(docs, options=options, mode=mode)
+    yield stat(size_bucket(len(docs)))
+    yield stat("components")
     survivors = sum(1 for _, kept, _ in decisions if kept is None)
-    yield beam.pvalue.TaggedOutput("counts", ("chain_guard_extra_survivors", survivors - 1))
+    yield stat("chain_guard_extra_survivors", survivors - 1)
     for doc, survivor, sim in decisions:
         if survivor is None:
             yield doc
             continue
-        Metrics.counter(STAGE, counter_name(doc.component, Reason.NEAR_DUPLICATE)).inc()
-        detail = f"{mode} similarity {sim:.3f} >= {config.threshold_for(mode)} to {survivor.id}"
-        yield beam.pvalue.TaggedOutput(
-            "rejects",
-            Reject.of(doc, Reason.NEAR_DUPLICATE, detail, duplicate_of=survivor.id, similarity=sim),
-        )
+        detail = f"{mode} similarity {sim:.3f} >= {options.threshold_for(mode)} to {survivor.id}"
+        yield reject(STAGE, doc, Reason.NEAR_DUPLICATE, detail, duplicate_of=survivor.id,
+                     similarity=sim)
 
 
-def summarize(counts: dict[str, int]) -> tuple[str, dict]:
-    """The stage's manifest row from the summed counters."""
-    summary = {k: v for k, v in sorted(counts.items()) if not k.startswith("unsettled.")}
-    summary["rounds_to_converge"] = rounds_used(counts) or 0
+def summarise(counts: list[tuple[str, int]]) -> dict:
+    """[(counter key, total)] -> the stage's manifest row."""
+    totals = dict(counts)
+    summary = {k: v for k, v in totals.items() if not k.startswith("unsettled.")}
+    summary["rounds_to_converge"] = rounds_used(totals) or 0
     summary.setdefault("candidate_pairs", 0)
     summary.setdefault("verified_pairs", 0)
     summary.setdefault("components", 0)
-    return STAGE, summary
+    return summary
 
 
 def needs_dedup(doc: Document, n_partitions: int, modes: dict[str, str]) -> int:
@@ -279,112 +291,101 @@ def one(_element: Any, key: str) -> tuple[str, int]:
 
 
 class _CandidatePairs(beam.PTransform):
-    """Band entries -> distinct candidate pairs (a, b), a < b."""
+    """Band entries (band_key, (size, id)) -> distinct candidate pairs (a, b), a < b."""
 
-    def __init__(self, config: NearDedupConfig, modes: dict[str, str]):
+    def __init__(self, options: NearDedupOptions, modes: dict[str, str]):
         super().__init__()
-        self.config, self.modes = config, modes
+        self.options, self.modes = options, modes
 
     def expand(self, bands):
-        ratios = {c: self.config.threshold_for(m) for c, m in self.modes.items()}
+        ratios = {c: self.options.threshold_for(m) for c, m in self.modes.items()}
         return (
             bands
-            | "GroupBands" >> beam.GroupByKey()
-            | "BucketPairs"
-            >> beam.FlatMap(bucket_candidates, min_ratio=ratios, max_partners=self.config.max_partners)
+            | "GroupBands" >> beam.GroupByKey()  # (band_key, [(size, id)])
+            | "BucketPairs" >> beam.FlatMap(bucket_candidates, min_ratio=ratios,
+                                            max_partners=self.options.max_partners)  # (a, b)
             | "DistinctPairs" >> beam.Distinct()
         )
 
 
 class _VerifiedEdges(beam.PTransform):
-    """(pairs, payloads) -> edges whose exact similarity passes the threshold.
+    """(pairs (a, b), payloads (id, (mode, payload))) -> edges (a, b) whose exact similarity
+    passes the threshold.
 
     Two joins bring both payloads together: by the first id, then by the second; a payload
     travels once per pair it is in, plus twice for the join itself.
     """
 
-    def __init__(self, config: NearDedupConfig):
+    def __init__(self, options: NearDedupOptions):
         super().__init__()
-        self.config = config
+        self.options = options
 
     def expand(self, pairs_and_payloads):
         pairs, payloads = pairs_and_payloads
+        # (a, {payload: [(mode, payload)], partners: [b]})
         firsts = {"payload": payloads, "partners": pairs} | "JoinFirst" >> beam.CoGroupByKey()
+        # (b, (a, mode, payload_a))
         by_second = firsts | "SendFirst" >> beam.FlatMap(send_first_payload)
         return (
             {"payload": payloads, "firsts": by_second}
-            | "JoinSecond" >> beam.CoGroupByKey()
-            | "Verify" >> beam.FlatMap(verify_pairs, config=self.config)
+            | "JoinSecond" >> beam.CoGroupByKey()  # (b, {payload: [...], firsts: [...]})
+            | "Verify" >> beam.FlatMap(verify_pairs, options=self.options)
         )
 
 
 class _Resolve(beam.PTransform):
-    """(docs, labels) -> tagged outputs: main (kept), rejects, counts."""
+    """(docs, labels (id, root id)) -> kept documents, rejects and stats rows (key, n)."""
 
-    def __init__(self, config: NearDedupConfig, modes: dict[str, str]):
+    def __init__(self, options: NearDedupOptions, modes: dict[str, str]):
         super().__init__()
-        self.config, self.modes = config, modes
+        self.options, self.modes = options, modes
 
     def expand(self, docs_and_labels):
         docs, labels = docs_and_labels
-        keyed = docs | "KeyById" >> beam.Map(keyed_by_id)
+        keyed = docs | "KeyById" >> beam.Map(keyed_by_id)  # (id, doc)
         routed = (
             {"doc": keyed, "root": labels}
-            | "JoinLabels" >> beam.CoGroupByKey()
+            | "JoinLabels" >> beam.CoGroupByKey()  # (id, {doc: [doc], root: [root id]})
             | "Route" >> beam.FlatMap(route_for_resolve).with_outputs("clustered", main="alone")
         )
         resolved = (
-            routed.clustered
-            | "GroupComponents" >> beam.GroupByKey()
-            | "ResolveComponents"
-            >> beam.FlatMap(resolve, config=self.config, modes=self.modes).with_outputs(
-                "rejects", "counts", main="kept"
-            )
+            routed.clustered  # (root id, doc)
+            | "GroupComponents" >> beam.GroupByKey()  # (root id, [doc])
+            | "ResolveComponents" >> beam.FlatMap(
+                resolve, options=self.options, modes=self.modes).with_outputs(
+                REJECTS, STATS, main="kept")
         )
         kept = (routed.alone, resolved.kept) | "FlattenKept" >> beam.Flatten()
-        return kept, resolved.rejects, resolved.counts
+        return kept, resolved[REJECTS], resolved[STATS]
 
 
 class NearDedup(beam.PTransform):
     """The near-dedup stage: ``StageOutput(kept, rejects, stats)``; see the module docstring.
 
-    Components whose ``cleaning`` asks for neither ``code_near_dedup`` nor
-    ``text_near_dedup`` pass through untouched.
+    Built by the corpus job as ``NearDedup(config, mixture)``; options: ``config.near_dedup``
+    (``NearDedupOptions``). Components whose ``cleaning`` asks for neither ``code_near_dedup``
+    nor ``text_near_dedup`` pass through untouched.
     """
 
-    def __init__(
-        self,
-        job_config: Any = None,
-        mixture: Any = None,
-        *,
-        config: NearDedupConfig | None = None,
-        label: str | None = None,
-    ):
-        # The corpus job constructs stages as Stage(CorpusConfig, mixture) (pipelines/stage.py);
-        # CorpusConfig has no near-dedup settings, so the defaults apply there.
+    def __init__(self, config, mixture, *, label: str | None = None):
         super().__init__(label)
         if mixture is None:
             raise ValueError("NearDedup needs the mixture (which components to de-duplicate)")
-        if config is None and isinstance(job_config, NearDedupConfig):
-            config = job_config
-        if config is None:
-            # CorpusConfig.near_dedup_threshold (--near-dedup-threshold) overrides the default.
-            threshold = getattr(job_config, "near_dedup_threshold", None)
-            config = NearDedupConfig() if threshold is None else NearDedupConfig(
-                threshold=float(threshold))
-        self.config = config
+        self.options: NearDedupOptions = config.near_dedup
         self.modes = component_modes(mixture)
 
     def expand(self, docs):
-        cfg, modes = self.config, self.modes
+        options, modes = self.options, self.modes
         passthrough, dedup = docs | "Route" >> beam.Partition(needs_dedup, 2, modes)
-        signed = dedup | "Signatures" >> beam.ParDo(SignDoFn(cfg, modes)).with_outputs(
+        signed = dedup | "Signatures" >> beam.ParDo(SignDoFn(options, modes)).with_outputs(
             SignDoFn.PAYLOADS, main="bands"
         )
-        pairs = signed.bands | "CandidatePairs" >> _CandidatePairs(cfg, modes)
-        edges = (pairs, signed[SignDoFn.PAYLOADS]) | "VerifiedEdges" >> _VerifiedEdges(cfg)
-        labels, cc_counts = edges | "Components" >> ConnectedComponents(max_rounds=cfg.max_rounds)
-        kept, rejects, counts = (dedup, labels) | "Resolve" >> _Resolve(cfg, modes)
+        pairs = signed.bands | "CandidatePairs" >> _CandidatePairs(options, modes)
+        edges = (pairs, signed[SignDoFn.PAYLOADS]) | "VerifiedEdges" >> _VerifiedEdges(options)
+        # labels: (id, root id); cc_counts: ("unsettled.<round>", 0 or 1)
+        labels, cc_counts = edges | "Components" >> ConnectedComponents(
+            max_rounds=options.max_rounds)
+        kept, rejects, counts = (dedup, labels) | "Resolve" >> _Resolve(options, modes)
         stats = (
             (
                 pairs | "CountCandidates" >> beam.Map(one, "candidate_pairs"),
@@ -394,9 +395,7 @@ class NearDedup(beam.PTransform):
                 counts,
             )
             | "FlattenCounts" >> beam.Flatten()
-            | "SumCounts" >> beam.CombinePerKey(sum)
-            | "ToDict" >> beam.combiners.ToDict()
-            | "Summarize" >> beam.Map(summarize)
+            | "Stats" >> SummariseStats(STAGE, summarise)
         )
         kept = (passthrough, kept) | "FlattenPassthrough" >> beam.Flatten()
         return StageOutput(kept, rejects, stats)

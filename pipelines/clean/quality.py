@@ -12,11 +12,11 @@ Classifier
 ----------
 * **Labels.** ``curated``: documents of the mixture's ``quality_reference`` components
   (PaLM: Wikipedia, books, news). ``web``: documents of the components being sampled
-  (``cleaning.quality_sampling``). A user model (``quality_model``) must use these two labels.
+  (``cleaning.quality_sampling``). A user model (``--quality-model``) must use these two labels.
 * **Features.** fastText supervised on words and word bigrams of the lowercased text, whitespace
-  runs as one space, first ``max_chars`` (default 4,000, ~700 words) characters: cost is linear in
-  length, and a page's first 4 KB show its register as well as the rest.
-* **Training set.** Per class, the ``train_docs_per_class`` (default 10,000) documents with the
+  runs as one space, first ``--quality-max-chars`` (default 4,000, ~700 words) characters: cost
+  is linear in length, and a page's first 4 KB show its register as well as the rest.
+* **Training set.** Per class, the ``--quality-train-docs`` (default 10,000) documents with the
   smallest ``hash(seed, id)``: a uniform sample whose choice does not depend on bundling.
   ``beam.combiners.Top.SmallestPerKey`` holds at most that many feature strings per class per
   worker (10,000 x 4 KB = 40 MB). 10% of it (by another bit of the hash) is held out and the
@@ -47,18 +47,17 @@ from typing import Iterable
 
 import apache_beam as beam
 import numpy as np
-from apache_beam.metrics import Metrics
 
 from mixtures import Mixture
-from palmkit.records import Document, Reason, Reject
-from pipelines.clean import _UNSET, StageOutput, counter_name, doc_hash, option
+from palmkit import flags
+from palmkit.records import Document, Reason
+from pipelines.clean import doc_hash
 from pipelines.clean.langid import ModelError, check_fasttext_model, fasttext_problem
+from pipelines.stage import (REJECTS, STATS, StageOutput, SummariseStats, reject, require_at_least,
+                             require_positive, stat)
 
 STAGE = "quality"
 CURATED, WEB = "curated", "web"
-DEFAULT_ALPHA = 9.0
-DEFAULT_MAX_CHARS = 4000
-DEFAULT_TRAIN_DOCS = 10_000
 HELDOUT_PER_MILLE = 100
 _WHITESPACE = re.compile(r"\s+")
 TRAIN_ARGS = dict(dim=16, bucket=1 << 18, wordNgrams=2, lr=0.1, minCount=1,
@@ -69,7 +68,28 @@ MIN_EPOCHS, MAX_EPOCHS = 5, 100
 _MODELS: dict[str, object] = {}
 
 
-def quality_features(text: str, max_chars: int = DEFAULT_MAX_CHARS) -> str:
+@dataclasses.dataclass(frozen=True)
+class QualityOptions:
+    """``QualitySampling``'s options: ``CorpusConfig.quality``, flags ``--quality-*``."""
+
+    model: str | None = flags.option(
+        None, metavar="PATH",
+        help="fastText quality classifier with labels curated and web (unset: train one on "
+             "this corpus, the mixture's quality_reference vs web)")
+    alpha: float = flags.option(
+        9.0, metavar="ALPHA", help="keep a page iff pareto(alpha) > 1 - score (GPT-3's)")
+    train_docs: int = flags.option(
+        10_000, metavar="N", help="documents per class to train the quality classifier on")
+    max_chars: int = flags.option(
+        4000, metavar="N", help="characters of a page the classifier reads")
+
+    def __post_init__(self):
+        require_positive("--quality-alpha", self.alpha)
+        require_at_least("--quality-train-docs", self.train_docs)
+        require_at_least("--quality-max-chars", self.max_chars)
+
+
+def quality_features(text: str, max_chars: int = QualityOptions.max_chars) -> str:
     """The classifier's input: lowercased, one line, at most ``max_chars`` characters."""
     return _WHITESPACE.sub(" ", text[: max_chars * 2].lower()).strip()[:max_chars]
 
@@ -83,12 +103,12 @@ def class_of(component: str, mixture: Mixture) -> str | None:
     return None
 
 
-def expected_keep_fraction(score: float, alpha: float = DEFAULT_ALPHA) -> float:
+def expected_keep_fraction(score: float, alpha: float = QualityOptions.alpha) -> float:
     """P(pareto(alpha) > 1 - score) = (2 - score) ** -alpha for numpy's (Lomax) Pareto."""
     return float((2.0 - score) ** -alpha)
 
 
-def pareto_keep(score: float, *, seed: int, doc_id: str, alpha: float = DEFAULT_ALPHA) -> bool:
+def pareto_keep(score: float, *, seed: int, doc_id: str, alpha: float = QualityOptions.alpha) -> bool:
     """GPT-3's rule with a per-document generator: same (seed, id, score) -> same answer."""
     rng = np.random.default_rng(doc_hash(seed, "quality-sample", doc_id))
     return bool(rng.pareto(alpha) > 1.0 - score)
@@ -99,7 +119,7 @@ def score_decile(score: float) -> int:
 
 
 def training_example(doc: Document, *, mixture: Mixture, seed: int,
-                     max_chars: int = DEFAULT_MAX_CHARS):
+                     max_chars: int = QualityOptions.max_chars):
     """(class, (hash, id, features)) for a document that can train the classifier, else None."""
     label = class_of(doc.component, mixture)
     if label is None:
@@ -107,8 +127,7 @@ def training_example(doc: Document, *, mixture: Mixture, seed: int,
     return label, (doc_hash(seed, "quality-train", doc.id), doc.id, quality_features(doc.text, max_chars))
 
 
-def train_classifier(samples: Iterable[tuple[str, list]], *, seed: int,
-                     train_args: dict | None = None) -> tuple[bytes | None, dict]:
+def train_classifier(samples: Iterable[tuple[str, list]], *, seed: int) -> tuple[bytes | None, dict]:
     """Train fastText on [(class, [(hash, id, features)])]; (model bytes, stats info).
 
     No web examples: nothing will be scored, no model (None). Web but no curated examples: an
@@ -122,13 +141,12 @@ def train_classifier(samples: Iterable[tuple[str, list]], *, seed: int,
         raise ValueError(
             "quality sampling: no curated documents to train the classifier; the mixture's "
             "quality_reference components have no documents in this run. Add sources for them "
-            "or pass quality_model=PATH."
+            "or pass --quality-model PATH."
         )
     rows = sorted((h, i, label, f) for label, ex in by_class.items() for h, i, f in ex)
     heldout = [r for r in rows if (r[0] >> 20) % 1000 < HELDOUT_PER_MILLE]
     train = [r for r in rows if (r[0] >> 20) % 1000 >= HELDOUT_PER_MILLE] or rows
     args = dict(TRAIN_ARGS, seed=seed % (1 << 31), epoch=epochs_for(train))
-    args.update(train_args or {})
     data = _train_in_fresh_process([(label, feat) for _, _, label, feat in train], args)
     model = model_from_bytes(data)
     correct = sum((_predict_curated(model, feat) >= 0.5) == (label == CURATED)
@@ -207,7 +225,7 @@ def model_from_bytes(data: bytes):
 
 
 def model_from_path(path: str):
-    """A user's model (``quality_model``), loaded once per process; its structure is walked
+    """A user's model (``--quality-model``), loaded once per process; its structure is walked
     first (``langid.fasttext_problem``) so a truncated file raises ``ModelError``, not a hang."""
     path = os.path.abspath(path)
     if path not in _MODELS:
@@ -220,13 +238,13 @@ def model_from_path(path: str):
     return _MODELS[path]
 
 
-def quality_score(model, text: str, max_chars: int = DEFAULT_MAX_CHARS) -> float:
+def quality_score(model, text: str, max_chars: int = QualityOptions.max_chars) -> float:
     """Probability that ``text`` is curated text, in [0, 1]."""
     return _predict_curated(model, quality_features(text, max_chars))
 
 
-def sample_document(doc: Document, model, *, seed: int, alpha: float = DEFAULT_ALPHA,
-                    max_chars: int = DEFAULT_MAX_CHARS) -> tuple[Document, bool]:
+def sample_document(doc: Document, model, *, seed: int, alpha: float = QualityOptions.alpha,
+                    max_chars: int = QualityOptions.max_chars) -> tuple[Document, bool]:
     """The document with ``quality_score`` set, and whether sampling keeps it."""
     score = quality_score(model, doc.text, max_chars)
     scored = dataclasses.replace(doc, quality_score=score)
@@ -259,34 +277,35 @@ def _is_sampled(doc: Document, mixture: Mixture) -> bool:
 
 
 class _ScoreFn(beam.DoFn):
-    def __init__(self, *, seed: int, alpha: float, max_chars: int, model_path: str | None):
-        self._seed, self._alpha, self._max_chars = seed, alpha, max_chars
-        self._model_path = model_path
+    """Score a page and draw it: kept, or a ``quality`` reject; a ``(decile, kept)`` stat."""
+
+    def __init__(self, *, seed: int, options: QualityOptions):
+        self._seed, self._options = seed, options
         self._model = None
 
     def setup(self):
-        if self._model_path:
-            self._model = model_from_path(self._model_path)
+        if self._options.model:
+            self._model = model_from_path(self._options.model)
 
     def process(self, doc: Document, model_bytes: bytes | None = None):
         model = self._model or model_from_bytes(model_bytes)
-        scored, keep = sample_document(
-            doc, model, seed=self._seed, alpha=self._alpha, max_chars=self._max_chars
-        )
-        yield beam.pvalue.TaggedOutput("deciles", (score_decile(scored.quality_score), keep))
+        alpha = self._options.alpha
+        scored, keep = sample_document(doc, model, seed=self._seed, alpha=alpha,
+                                       max_chars=self._options.max_chars)
+        yield stat((score_decile(scored.quality_score), keep))  # ((decile, kept), 1)
         if keep:
             yield scored
             return
-        Metrics.counter(STAGE, counter_name(doc.component, Reason.QUALITY)).inc()
-        detail = (f"quality score {scored.quality_score:.3f} not drawn by pareto({self._alpha:g}) "
-                  f"sampling (keep probability {expected_keep_fraction(scored.quality_score, self._alpha):.3f})")
-        yield beam.pvalue.TaggedOutput("rejects", Reject.of(scored, Reason.QUALITY, detail))
+        detail = (f"quality score {scored.quality_score:.3f} not drawn by pareto({alpha:g}) "
+                  f"sampling (keep probability {expected_keep_fraction(scored.quality_score, alpha):.3f})")
+        yield reject(STAGE, scored, Reason.QUALITY, detail)
 
 
-def _stats(counts: list, info: dict, *, alpha: float, seed: int) -> tuple[str, dict]:
+def summarise(counts: list, info: dict, *, alpha: float, seed: int) -> dict:
+    """[((decile, kept), n)] and the classifier's info -> the stage's manifest row."""
     deciles = decile_table(counts, alpha)
     docs, kept = sum(r["docs"] for r in deciles), sum(r["kept"] for r in deciles)
-    return STAGE, {
+    return {
         "classifier": info, "alpha": alpha, "seed": seed, "scored_docs": docs, "kept_docs": kept,
         "kept_fraction": round(kept / docs, 4) if docs else None, "deciles": deciles,
     }
@@ -295,38 +314,29 @@ def _stats(counts: list, info: dict, *, alpha: float, seed: int) -> tuple[str, d
 class QualitySampling(beam.PTransform):
     """Score documents of ``quality_sampling`` components and keep them by Pareto sampling.
 
-    Other components pass through untouched. Without ``quality_model`` the classifier is trained
-    in the pipeline on this run's reference and web documents (see the module docstring).
-    Built by the corpus job as ``QualitySampling(config, mixture)``; reads ``config.seed``,
-    ``config.quality_model``, ``config.quality_alpha`` and ``config.quality_train_docs``
-    (defaults 0, None, 9, 10,000); keywords override them.
+    Other components pass through untouched. Without ``--quality-model`` the classifier is
+    trained in the pipeline on this run's reference and web documents (see the module
+    docstring). Built by the corpus job as ``QualitySampling(config, mixture)``; options:
+    ``config.quality`` (``QualityOptions``) and ``config.seed``.
     """
 
-    def __init__(self, config=None, mixture: Mixture | None = None, *, seed=_UNSET,
-                 alpha=_UNSET, quality_model=_UNSET, train_docs_per_class=_UNSET,
-                 max_chars: int = DEFAULT_MAX_CHARS, train_args: dict | None = None,
-                 label: str | None = None):
+    def __init__(self, config, mixture: Mixture, *, label: str | None = None):
         super().__init__(label)
         if mixture is None:
             raise TypeError("QualitySampling needs the mixture")
-        self._mixture, self._max_chars = mixture, max_chars
-        self._seed = int(option(config, "seed", seed, 0))
-        self._alpha = float(option(config, "quality_alpha", alpha, DEFAULT_ALPHA))
-        self._model_path = option(config, "quality_model", quality_model, None)
-        self._train_docs = int(option(config, "quality_train_docs", train_docs_per_class,
-                                      DEFAULT_TRAIN_DOCS))
-        self._train_args = dict(train_args or {})
+        self._mixture, self._seed, self._options = mixture, config.seed, config.quality
 
     def check_sources(self, components: set[str]) -> None:
         """Before the pipeline starts: a classifier can be trained, or the one supplied is a
         fastText classifier with the labels ``curated`` and ``web`` that loads
         (``langid.check_fasttext_model``: a truncated ``--quality-model`` fails in one line)."""
-        if self._model_path:
-            check_fasttext_model(self._model_path, what="--quality-model", labels=(CURATED, WEB))
+        model = self._options.model
+        if model:
+            check_fasttext_model(model, what="--quality-model", labels=(CURATED, WEB))
         sampled = sorted(c for c in components if c in self._mixture.components
                          and self._mixture.component(c).cleaning.quality_sampling)
         reference = set(self._mixture.quality_reference) & components
-        if sampled and not self._model_path and not reference:
+        if sampled and not model and not reference:
             raise ValueError(
                 f"quality sampling of {sampled} needs a classifier: the sources have none of the "
                 f"mixture's curated components {list(self._mixture.quality_reference)} to train "
@@ -335,17 +345,17 @@ class QualitySampling(beam.PTransform):
 
     def _classifier(self, docs):
         """(model bytes PCollection or None, info PCollection)."""
-        if self._model_path:
-            info = {"source": os.path.abspath(self._model_path)}
+        if self._options.model:
+            info = {"source": os.path.abspath(self._options.model)}
             return None, docs.pipeline | "ClassifierInfo" >> beam.Create([info])
         trained = (
             docs
-            | "TrainingExamples" >> beam.FlatMap(
-                _training_examples, mixture=self._mixture, seed=self._seed, max_chars=self._max_chars)
-            | "SampleTraining" >> beam.combiners.Top.SmallestPerKey(self._train_docs)
-            | "CollectTraining" >> beam.combiners.ToList()
-            | "TrainClassifier" >> beam.Map(train_classifier, seed=self._seed,
-                                                 train_args=self._train_args)
+            | "TrainingExamples" >> beam.FlatMap(  # (class, (hash, id, features))
+                _training_examples, mixture=self._mixture, seed=self._seed,
+                max_chars=self._options.max_chars)
+            | "SampleTraining" >> beam.combiners.Top.SmallestPerKey(self._options.train_docs)
+            | "CollectTraining" >> beam.combiners.ToList()  # [(class, [(hash, id, features)])]
+            | "TrainClassifier" >> beam.Map(train_classifier, seed=self._seed)  # (bytes, info)
         )
         model = trained | "ModelBytes" >> beam.Map(lambda t: t[0])
         return model, trained | "ClassifierStats" >> beam.Map(lambda t: t[1])
@@ -355,16 +365,11 @@ class QualitySampling(beam.PTransform):
         to_score = docs | "ToScore" >> beam.Filter(_is_sampled, self._mixture)
         passthrough = docs | "NotSampled" >> beam.Filter(lambda d, m: not _is_sampled(d, m), self._mixture)
         side = {"model_bytes": beam.pvalue.AsSingleton(model)} if model is not None else {}
-        fn = _ScoreFn(seed=self._seed, alpha=self._alpha, max_chars=self._max_chars,
-                      model_path=self._model_path)
+        fn = _ScoreFn(seed=self._seed, options=self._options)
         scored = to_score | "ScoreAndSample" >> beam.ParDo(fn, **side).with_outputs(
-            "rejects", "deciles", main="kept")
+            REJECTS, STATS, main="kept")
         kept = (passthrough, scored.kept) | "Kept" >> beam.Flatten()
-        stats = (
-            scored.deciles
-            | "CountDeciles" >> beam.combiners.Count.PerElement()
-            | "DecileList" >> beam.combiners.ToList()
-            | "QualityStats" >> beam.Map(_stats, beam.pvalue.AsSingleton(info),
-                                         alpha=self._alpha, seed=self._seed)
-        )
-        return StageOutput(kept=kept, rejects=scored.rejects, stats=stats)
+        stats = scored[STATS] | "Stats" >> SummariseStats(
+            STAGE, summarise, beam.pvalue.AsSingleton(info), alpha=self._options.alpha,
+            seed=self._seed)
+        return StageOutput(kept=kept, rejects=scored[REJECTS], stats=stats)

@@ -7,7 +7,7 @@ symlinks; their text carries ``SECRET`` and must never reach an output). It retu
 reasons that must appear among the rejects.
 
 Every good record's text starts with ``GOOD-<component>-<n>`` and is real text (paragraphs of
-the Python standard library's own sources), so language ID, dedup and the vocabulary behave as
+the Python sources of the bundled sample's code tree, ``tests.sample_text``), so language ID, dedup and the vocabulary behave as
 on real data. Hostile cases (see docs/architecture.md, "Failure behaviour"):
 
 * JSONL: wrong-type metadata (``"license": 5``, list ``path``, dict/float/bool ids), an int id,
@@ -24,15 +24,15 @@ on real data. Hostile cases (see docs/architecture.md, "Failure behaviour"):
 from __future__ import annotations
 
 import dataclasses
-import glob
 import gzip
 import json
 import os
 import socket
-import sysconfig
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from tests.sample_text import code_files, paragraphs
 
 MAX_DOC_BYTES = 200_000
 BOMB_BYTES = 512 << 20  # expands from ~0.5 MB of gzip: bounded reading must not hold it
@@ -49,21 +49,11 @@ class Hostile:
     sockets: list[socket.socket]  # kept open while the test runs
 
 
-def _paragraphs(n: int, pattern: str = "[a-m]*.py") -> list[str]:
-    out: list[str] = []
-    for path in sorted(glob.glob(os.path.join(sysconfig.get_paths()["stdlib"], pattern))):
-        with open(path, encoding="utf-8", errors="replace") as f:
-            out += [p for p in f.read().split("\n\n") if 200 < len(p) < 1500]
-        if len(out) >= n:
-            break
-    return out[:n]
-
-
 class _Good:
     """Numbered good texts per component, remembered for the checks."""
 
     def __init__(self):
-        self.paragraphs = iter(_paragraphs(400))
+        self.paragraphs = iter(paragraphs(400, min_chars=200, max_chars=1500, suffixes=(".py",)))
         self.markers: dict[str, list[str]] = {}
 
     def __call__(self, component: str) -> str:
@@ -165,7 +155,7 @@ def _code(d: str, outside: str, good: _Good) -> list[socket.socket]:
     os.makedirs(os.path.join(repo, "src"))
     with open(os.path.join(repo, "LICENSE"), "w") as f:
         f.write(MIT)
-    sources = sorted(glob.glob(os.path.join(sysconfig.get_paths()["stdlib"], "[n-z]*.py")))[:6]
+    sources = code_files((".py",))[-6:]  # not the files the good paragraphs come from
     names = ["main.py", "spa ce.py", "-dash.py", "new\nline.py", "ok.py"]
     for name, src in zip(names, sources):
         marker = f"GOOD-code-{len(good.markers.setdefault('code', []))}"

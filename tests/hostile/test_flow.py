@@ -17,6 +17,8 @@ from palmkit.records import REJECT_TEXT_BYTES
 from tests.hostile import make_inputs
 from tests.hostile.make_inputs import MAX_DOC_BYTES, SECRET
 
+pytestmark = pytest.mark.slow  # ~70 s: corpus -> vocab -> pack -> train on every hostile input
+
 
 def _snapshot(root: str, skip: tuple[str, ...]) -> dict[str, tuple]:
     """Every entry under ``root`` (not following links) but the output folders."""
@@ -49,7 +51,7 @@ def flow(tmp_path_factory):
                            "--seq-len", "64", "--num-shards", "2"])
     rc["train"] = cli.main(["train", "--data", outs["shards"], "--workdir", outs["work"],
                             "--steps", "2", "--preset", "palm-tiny", "--batch-schedule", "0:2",
-                            "--checkpoint-every", "1", "--no-progress"])
+                            "--checkpoint-every", "1", "--quiet"])
     after = _snapshot(str(root), skip)
     for s in h.sockets:
         s.close()

@@ -1,0 +1,127 @@
+"""What the pack stage hands to the trainer, written and read through one typed definition.
+
+`palmkit pack` writes ``SHARDS/shard-XXXXX-of-YYYYY.parquet`` (records.packed_schema) and
+``SHARDS/manifest.json``; the trainer, `palmkit stats` and the demo read that manifest. The fields
+both sides rely on live in ``manifest.extra`` and are defined here, once, as ``PackedDataSpec``:
+
+    seq_len             tokens per example (every row has exactly this many)
+    vocab_size          ids are in [0, vocab_size)
+    vocab_sha256        SHA-256 of the SentencePiece .model the shards were encoded with
+    eod_id              the ``[eod]`` id separating documents
+    token_dtype         "int32" (records.TOKEN_DTYPE)
+    num_shards          len(examples_per_shard)
+    examples_per_shard  rows of each shard, in training order (the sorted shard names)
+    seed                the seed that drew the sample and the order
+
+The writer calls ``spec.to_manifest(...)``, every reader ``PackedDataSpec.from_manifest(...)``,
+which checks each field and fails with a one-line ``ManifestError`` naming it. The JSON is the
+same as before this class existed (same keys and values), so older pack outputs still load.
+
+Pure data: no Beam, no JAX.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Mapping
+
+from palmkit.manifest import FileEntry, Manifest, ManifestError
+from palmkit.records import TOKEN_DTYPE
+
+PACK_STAGE = "pack"
+
+
+def packed_shard_name(index: int, num_shards: int) -> str:
+    """``shard-00003-of-00008.parquet``: zero-padded, so sorted names are training order."""
+    return f"shard-{index:05d}-of-{num_shards:05d}.parquet"
+
+
+def _is_int(x: Any) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool)
+
+
+@dataclasses.dataclass(frozen=True)
+class PackedDataSpec:
+    """The pack output's hand-over fields (see the module docstring)."""
+
+    seq_len: int
+    vocab_size: int
+    vocab_sha256: str
+    eod_id: int
+    seed: int
+    shards: tuple[str, ...]  # file names relative to the manifest, in training order
+    examples_per_shard: tuple[int, ...]
+    token_dtype: str = TOKEN_DTYPE
+
+    @property
+    def num_examples(self) -> int:
+        return sum(self.examples_per_shard)
+
+    @property
+    def num_shards(self) -> int:
+        return len(self.shards)
+
+    def extra(self) -> dict[str, Any]:
+        """The fields as written to ``manifest.extra``."""
+        return {
+            "seq_len": self.seq_len,
+            "token_dtype": self.token_dtype,
+            "num_shards": self.num_shards,
+            "examples_per_shard": list(self.examples_per_shard),
+            "seed": self.seed,
+            "vocab_size": self.vocab_size,
+            "eod_id": self.eod_id,
+            "vocab_sha256": self.vocab_sha256,
+        }
+
+    def to_manifest(self, *, outputs: Mapping[str, FileEntry], config: dict[str, Any],
+                    inputs: dict[str, Any], counts: dict[str, Any], versions: dict[str, str],
+                    extra: Mapping[str, Any] | None = None) -> Manifest:
+        """The pack stage's manifest. ``outputs`` must list exactly ``shards`` with
+        ``examples_per_shard`` rows; ``extra`` adds the writer's own fields (sampling plan, ...)."""
+        if sorted(outputs) != list(self.shards) or \
+                [outputs[s].rows for s in self.shards] != list(self.examples_per_shard):
+            raise ValueError(f"outputs {sorted(outputs)} do not match shards {list(self.shards)} "
+                             f"of {list(self.examples_per_shard)} examples")
+        own = self.extra()
+        clash = sorted(set(own) & set(extra or {}))
+        if clash:
+            raise ValueError(f"extra fields {clash} belong to PackedDataSpec")
+        return Manifest(stage=PACK_STAGE, config=config, inputs=inputs, outputs=dict(outputs),
+                        counts=counts, extra={**own, **(extra or {})}, versions=versions)
+
+    @classmethod
+    def from_manifest(cls, manifest: Manifest, *, origin: str = "pack manifest") -> "PackedDataSpec":
+        """Check ``manifest`` (from ``Manifest.read``) against this contract; ``origin`` names it
+        in the errors (its path)."""
+        if manifest.stage != PACK_STAGE:
+            raise ManifestError(f"{origin}: written by stage '{manifest.stage}', but a "
+                                f"'{PACK_STAGE}' output is needed here")
+        manifest.require("token_dtype", TOKEN_DTYPE, origin=origin)
+        extra = manifest.extra
+
+        def field(key: str, ok, what: str):
+            if key not in extra:
+                raise ManifestError(f"{origin}: extra.{key} missing; re-run `palmkit pack`")
+            if not ok(extra[key]):
+                raise ManifestError(f"{origin}: extra.{key} is {extra[key]!r}, not {what}; "
+                                    f"re-run `palmkit pack`")
+            return extra[key]
+
+        seq_len = field("seq_len", lambda v: _is_int(v) and v >= 1, "a positive integer")
+        vocab_size = field("vocab_size", lambda v: _is_int(v) and v >= 1, "a positive integer")
+        eod_id = field("eod_id", lambda v: _is_int(v) and 0 <= v < vocab_size,
+                       f"an id in [0, {vocab_size})")
+        vocab_sha256 = field("vocab_sha256", lambda v: isinstance(v, str) and v, "a checksum")
+        seed = field("seed", _is_int, "an integer")
+        counts = field("examples_per_shard",
+                       lambda v: isinstance(v, list) and all(_is_int(n) and n >= 0 for n in v),
+                       "a list of example counts")
+        shards = tuple(sorted(manifest.outputs))
+        if len(counts) != len(shards) or any(manifest.outputs[s].rows != n
+                                             for s, n in zip(shards, counts)):
+            raise ManifestError(f"{origin}: examples_per_shard {list(counts)} does not match the "
+                                f"rows of the listed shards")
+        field("num_shards", lambda v: v == len(shards), f"{len(shards)} (the shards listed)")
+        return cls(seq_len=seq_len, vocab_size=vocab_size, vocab_sha256=vocab_sha256,
+                   eod_id=eod_id, seed=seed, shards=shards, examples_per_shard=tuple(counts))

@@ -5,7 +5,6 @@ a TFDS array_record dataset built here without TensorFlow)."""
 from __future__ import annotations
 
 import functools
-import glob
 import gzip
 import json
 import os
@@ -21,7 +20,6 @@ from pipelines import code_languages, licenses, readers
 from pipelines.formats import tfds as tfds_format
 from pipelines.sources import SourceError, load_sources
 
-SITE = glob.glob(os.path.join(os.path.dirname(pa.__file__), ".."))[0]
 
 LINES = [
     {"id": "en-1", "text": "The quick brown fox jumps over the lazy dog."},
@@ -114,33 +112,27 @@ def test_parquet_is_split_by_row_group_and_keeps_code_fields(tmp_path):
         ("octo/cat", "Apache-2.0 AND MIT", "Python")}  # last row: language from the extension
 
 
-def _copy_license(repo, name: str, site_file: str) -> None:
-    src = os.path.join(SITE, site_file)
-    if not os.path.exists(src):
-        pytest.skip(f"{site_file} not installed")
-    shutil.copy(src, repo / name)
+def _copy_license(repo, name: str, license_file: str) -> None:
+    shutil.copy(os.path.join(LICENSE_DIR, license_file), repo / name)
 
 
-REAL_LICENSES = [  # (file in site-packages, expected SPDX id, class)
-    ("attrs-26.1.0.dist-info/licenses/LICENSE", "MIT", licenses.PERMISSIVE),
-    ("absl_py-2.5.1.dist-info/licenses/LICENSE", "Apache-2.0", licenses.PERMISSIVE),
-    ("fsspec-2026.9.0.dist-info/licenses/LICENSE", "BSD-3-Clause", licenses.PERMISSIVE),
-    ("wrapt-2.5.2.dist-info/licenses/LICENSE", "BSD-2-Clause", licenses.PERMISSIVE),
-    ("dnspython-2.9.2.dist-info/licenses/LICENSE", "ISC", licenses.PERMISSIVE),
-    ("typing_extensions-4.16.0.dist-info/licenses/LICENSE", "PSF-2.0", licenses.PERMISSIVE),
-    ("pyarrow-25.0.1.dist-info/licenses/LICENSE.txt", "Apache-2.0", licenses.PERMISSIVE),
-    ("cffi-2.1.1.dist-info/licenses/LICENSE", "MIT-0", licenses.PERMISSIVE),
-    ("levenshtein-0.27.5.dist-info/licenses/LICENSE", "GPL-2.0-or-later", licenses.COPYLEFT),
-    ("ml_dtypes-0.6.0.dist-info/licenses/LICENSE.eigen", "MPL-2.0", licenses.COPYLEFT),
-    ("hypothesis-6.170.15.dist-info/licenses/LICENSE.txt", "MPL-2.0", licenses.COPYLEFT),
+LICENSE_DIR = os.path.join(os.path.dirname(__file__), "data", "licenses")
+REAL_LICENSES = [  # (file in tests/data/licenses, expected SPDX id, class)
+    ("MIT.txt", "MIT", licenses.PERMISSIVE),
+    ("Apache-2.0.txt", "Apache-2.0", licenses.PERMISSIVE),
+    ("BSD-3-Clause.txt", "BSD-3-Clause", licenses.PERMISSIVE),
+    ("BSD-2-Clause.txt", "BSD-2-Clause", licenses.PERMISSIVE),
+    ("ISC.txt", "ISC", licenses.PERMISSIVE),
+    ("PSF-2.0.txt", "PSF-2.0", licenses.PERMISSIVE),
+    ("MIT-0.txt", "MIT-0", licenses.PERMISSIVE),
+    ("GPL-2.0-or-later.txt", "GPL-2.0-or-later", licenses.COPYLEFT),
+    ("MPL-2.0.txt", "MPL-2.0", licenses.COPYLEFT),
 ]
 
 
-@pytest.mark.parametrize("site_file,spdx,cls", REAL_LICENSES)
-def test_detect_license_on_real_license_files(site_file, spdx, cls):
-    path = os.path.join(SITE, site_file)
-    if not os.path.exists(path):
-        pytest.skip(f"{site_file} not installed")
+@pytest.mark.parametrize("name,spdx,cls", REAL_LICENSES)
+def test_detect_license_on_real_license_files(name, spdx, cls):
+    path = os.path.join(LICENSE_DIR, name)
     found = licenses.detect_license(open(path, encoding="utf-8", errors="replace").read())
     assert (found, licenses.classify(found)) == (spdx, cls)
 
@@ -171,7 +163,7 @@ def test_code_tree_reader(tmp_path):
     _copy_license(mit, "LICENSE", REAL_LICENSES[0][0])
     _copy_license(dual, "LICENSE-APACHE", REAL_LICENSES[1][0])
     _copy_license(dual, "LICENSE-MIT", REAL_LICENSES[0][0])
-    _copy_license(gpl, "COPYING", "levenshtein-0.27.5.dist-info/licenses/LICENSE")
+    _copy_license(gpl, "COPYING", "GPL-2.0-or-later.txt")
     (readme_only / "README.md").write_text("# rd\n\n## License\n\nApache License, Version 2.0\n")
     for skipped in (".git", "node_modules/lib", "vendor"):
         (mit / skipped).mkdir(parents=True)

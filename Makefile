@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.palmkit-installed
 DEMO_OUT ?= out/demo
 
-.PHONY: setup test test-slow demo clean lock
+.PHONY: setup test test-slow demo clean lock worker-package
 
 setup: $(STAMP)
 
@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "palmkit needs Python 3.11, found " + sys.version' 
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q pip==26.3  # pinned, like everything in requirements.lock
-	$(BIN)/python -m pip install -q -c requirements.lock -e '.[dev]'
+	$(BIN)/python -m pip install -q -c requirements.lock -e '.[dev,train]'
 	touch $(STAMP)
 
 test: setup
@@ -27,9 +27,18 @@ test-slow: setup
 demo: setup
 	$(BIN)/palmkit demo --output $(DEMO_OUT)
 
-# Re-pin every transitive dependency from the current .venv (after changing pyproject.toml).
+# Re-pin every transitive dependency from the current .venv (after changing pyproject.toml), and
+# the Beam workers' subset: the dependency closure of palmkit's base dependencies (no `train`
+# extra: no JAX/Flax/orbax), derived from the installed packages' metadata by
+# tests/test_staging.py, which also checks that the file is up to date (docs/dataflow.md).
 lock:
 	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^palmkit' > requirements.lock
+	$(BIN)/python tests/test_staging.py > requirements-workers.lock
+
+# The package shipped to Beam workers: palmkit-<version>.tar.gz in dist/ (pass it with
+# --extra_package; docs/dataflow.md). setuptools' PEP 517 hook, so neither `build` nor network.
+worker-package:
+	$(BIN)/python -c 'from setuptools import build_meta as b; print("dist/" + b.build_sdist("dist"))'
 
 clean:
 	rm -rf $(VENV) out .pytest_cache

@@ -72,6 +72,7 @@ class Cleaning:
     license_filter: bool = False  # code: permissive licenses only
     code_near_dedup: bool = False  # code: Levenshtein near-duplicate removal
     text_near_dedup: bool = False  # optional MinHash/Jaccard near-dedup (off in PaLM)
+    heuristics: bool = False  # optional Gopher heuristic filters (off in PaLM: it used the classifier)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -12,6 +12,11 @@ both sides rely on live in ``manifest.extra`` and are defined here, once, as ``P
     num_shards          len(examples_per_shard)
     examples_per_shard  rows of each shard, in training order (the sorted shard names)
     seed                the seed that drew the sample and the order
+    segment_ids         true when the shards also hold ``segment_ids`` and ``positions``
+                        columns (records.SEGMENT_COLUMNS, `palmkit pack --segment-ids`);
+                        written only when true, absent means false
+    format              "array_record" for `palmkit pack --format array_record`
+                        (records.example_record); written only then, absent means "parquet"
 
 The writer calls ``spec.to_manifest(...)``, every reader ``PackedDataSpec.from_manifest(...)``,
 which checks each field and fails with a one-line ``ManifestError`` naming it. The JSON is the
@@ -26,14 +31,17 @@ import dataclasses
 from typing import Any, Mapping
 
 from palmkit.manifest import FileEntry, Manifest, ManifestError
-from palmkit.records import TOKEN_DTYPE
+from palmkit.records import PACKED_FORMATS, TOKEN_DTYPE
 
 PACK_STAGE = "pack"
 
 
-def packed_shard_name(index: int, num_shards: int) -> str:
-    """``shard-00003-of-00008.parquet``: zero-padded, so sorted names are training order."""
-    return f"shard-{index:05d}-of-{num_shards:05d}.parquet"
+def packed_shard_name(index: int, num_shards: int, fmt: str = "parquet") -> str:
+    """``shard-00003-of-00008.parquet`` (or ``.array_record``): zero-padded, so sorted names are
+    training order."""
+    if fmt not in PACKED_FORMATS:
+        raise ValueError(f"packed format {fmt!r}, not one of {PACKED_FORMATS}")
+    return f"shard-{index:05d}-of-{num_shards:05d}.{fmt}"
 
 
 def _is_int(x: Any) -> bool:
@@ -52,6 +60,8 @@ class PackedDataSpec:
     shards: tuple[str, ...]  # file names relative to the manifest, in training order
     examples_per_shard: tuple[int, ...]
     token_dtype: str = TOKEN_DTYPE
+    segment_ids: bool = False  # shards hold records.SEGMENT_COLUMNS too
+    format: str = "parquet"  # one of records.PACKED_FORMATS
 
     @property
     def num_examples(self) -> int:
@@ -72,6 +82,9 @@ class PackedDataSpec:
             "vocab_size": self.vocab_size,
             "eod_id": self.eod_id,
             "vocab_sha256": self.vocab_sha256,
+            # Only when set: packs without the columns keep the bytes they always had.
+            **({"segment_ids": True} if self.segment_ids else {}),
+            **({"format": self.format} if self.format != "parquet" else {}),
         }
 
     def to_manifest(self, *, outputs: Mapping[str, FileEntry], config: dict[str, Any],
@@ -123,5 +136,14 @@ class PackedDataSpec:
             raise ManifestError(f"{origin}: examples_per_shard {list(counts)} does not match the "
                                 f"rows of the listed shards")
         field("num_shards", lambda v: v == len(shards), f"{len(shards)} (the shards listed)")
+        segments = extra.get("segment_ids", False)
+        if not isinstance(segments, bool):
+            raise ManifestError(f"{origin}: extra.segment_ids is {segments!r}, not true or false; "
+                                f"re-run `palmkit pack`")
+        fmt = extra.get("format", "parquet")
+        if fmt not in PACKED_FORMATS:
+            raise ManifestError(f"{origin}: extra.format is {fmt!r}, not one of "
+                                f"{', '.join(PACKED_FORMATS)}; re-run `palmkit pack`")
         return cls(seq_len=seq_len, vocab_size=vocab_size, vocab_sha256=vocab_sha256,
-                   eod_id=eod_id, seed=seed, shards=shards, examples_per_shard=tuple(counts))
+                   eod_id=eod_id, seed=seed, shards=shards, examples_per_shard=tuple(counts),
+                   segment_ids=segments, format=fmt)

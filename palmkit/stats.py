@@ -12,6 +12,7 @@ from collections import Counter
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
@@ -22,6 +23,8 @@ from palmkit.paths import join
 
 PERCENTILES = (5, 25, 50, 75, 95, 99)
 TOP_LANGUAGES = 10
+#: The kept metadata field whose values ``palmkit stats`` counts documents by.
+DUMP_KEY = "dump"
 
 
 def _component_counts(manifest: Manifest) -> dict[str, dict]:
@@ -33,14 +36,18 @@ def _document_stats(corpus: str, manifest: Manifest) -> dict[str, dict]:
     """Per component: documents, bytes, languages and length distribution of the clean files."""
     out = {}
     for component, rels in clean_files(manifest).items():
-        lengths, langs = [], Counter()
+        lengths, langs, dumps = [], Counter(), Counter()
         for rel in rels:  # one record batch at a time: texts are never held whole
             reader = pq.ParquetFile(join(corpus, rel))
-            for batch in reader.iter_batches(batch_size=4096, columns=["text", "language"]):
+            has_metadata = "metadata" in reader.schema_arrow.names  # older outputs lack it
+            columns = ["text", "language"] + (["metadata"] if has_metadata else [])
+            for batch in reader.iter_batches(batch_size=4096, columns=columns):
                 text = batch.column("text")
                 lengths.append(pc.binary_length(pc.cast(text, "binary")).to_numpy(False))
                 langs.update(x if x is not None else "none"
                              for x in batch.column("language").to_pylist())
+                if has_metadata:
+                    dumps.update(_dumps(batch.column("metadata")))
         sizes = np.concatenate(lengths) if lengths else np.zeros(0, np.int64)
         out[component] = {
             "documents": int(len(sizes)),
@@ -50,8 +57,16 @@ def _document_stats(corpus: str, manifest: Manifest) -> dict[str, dict]:
             },
             "length_histogram": _log_histogram(sizes),
             "languages": dict(langs.most_common(TOP_LANGUAGES)),
+            **({"dumps": dict(sorted(dumps.items()))} if dumps else {}),
         }
     return out
+
+
+def _dumps(metadata) -> list[str]:
+    """The ``dump`` values kept in ``Document.metadata`` (e.g. Common Crawl's
+    ``CC-MAIN-2024-10``, sources ``keep: [dump]``); documents without one are not counted."""
+    values = pc.map_lookup(metadata, pa.scalar(DUMP_KEY), "first").to_pylist()
+    return [v for v in values if v is not None]
 
 
 def _log_histogram(sizes: np.ndarray) -> dict[str, int]:
@@ -98,6 +113,7 @@ def corpus_stats(corpus: str) -> dict[str, Any]:
         "components": components,
         "cluster_sizes": _cluster_sizes(manifest),
         "stages": manifest.extra.get("stages", {}),
+        "warnings": manifest.extra.get("warnings", []),
     }
 
 
@@ -164,7 +180,35 @@ def format_table(stats: dict[str, Any]) -> str:
         reasons.update(e.get("rejected") or {})
     if reasons:
         lines.append("rejected by reason: " + ", ".join(f"{k} {v}" for k, v in reasons.most_common()))
+    for c, e in stats["components"].items():
+        if e.get("dumps"):
+            lines.append(f"{c} documents per dump: "
+                         + ", ".join(f"{k} {v}" for k, v in e["dumps"].items()))
+    lines += quality_lines((stats.get("stages") or {}).get("quality"))
+    lines += [f"WARNING: {w}" for w in stats.get("warnings") or ()]
     return "\n".join(lines)
+
+
+def quality_lines(q: dict | None) -> list[str]:
+    """Web quality sampling: classifier accuracy, and kept vs expected fraction per decile."""
+    if not isinstance(q, dict) or not q.get("scored_docs"):
+        return []
+    info = q.get("classifier") or {}
+    acc = info.get("heldout_accuracy")
+    lines = [f"quality: alpha {q.get('alpha')}, kept {q.get('kept_docs')} of {q['scored_docs']} "
+             f"scored pages ({_pct(q.get('kept_fraction'))}); classifier "
+             f"{info.get('source')}, {info.get('folds', 1)} fold(s), held-out accuracy "
+             f"{acc if acc is not None else 'n/a'}",
+             f"  {'scores':<12}{'docs':>7}{'kept':>7}{'kept %':>8}{'mean s':>8}{'expected %':>11}"]
+    if q.get("score_histogram"):
+        lines.insert(1, "  score histogram (0.05 buckets from 0): "
+                     + " ".join(str(n) for n in q["score_histogram"].values()))
+    for row in q.get("deciles") or ():
+        if row.get("docs"):
+            lines.append(f"  {row['scores']:<12}{row['docs']:>7}{row['kept']:>7}"
+                         f"{_pct(row['kept_fraction']):>8}{_num(row.get('mean_score')):>8}"
+                         f"{_pct(row['expected_fraction']):>11}")
+    return lines
 
 
 def _pct(x) -> str:

@@ -44,11 +44,13 @@ from apache_beam.runners.runner import PipelineResult, PipelineState
 import mixtures
 from palmkit import flags
 from palmkit.manifest import MANIFEST_NAME, Manifest, join, library_versions
-from palmkit.records import Document, Reject
+from palmkit.paths import is_remote
+from palmkit.records import Document, Reject, from_wire, to_wire
 from pipelines import io, readers
 from pipelines.beam_options import check_pipeline_args
 from pipelines.clean.code_filter import CodeFilter, CodeFilterOptions
 from pipelines.clean.exact_dedup import ExactDedup, ExactDedupOptions
+from pipelines.clean.heuristics import Heuristics, HeuristicsOptions
 from pipelines.clean.langid import LangIdOptions, LanguageId
 from pipelines.clean.near_dedup import NearDedup, NearDedupOptions
 from pipelines.clean.quality import QualityOptions, QualitySampling
@@ -61,11 +63,13 @@ from pipelines.validate import DEFAULT_MAX_DOC_BYTES, validate
 logger = logging.getLogger(__name__)
 
 #: Cleaning stages run by default (see pipelines/stage.py), in this order: cheap per-document
-#: filters first; the license filter before exact dedup (else a permissive file could lose to a
-#: byte-identical copy in a GPL repository that is then rejected); near-dedup on what survives
+#: filters first (heuristics after language ID, whose label picks the stop words); the license
+#: filter before exact dedup (else a permissive file could lose to a byte-identical copy in a
+#: GPL repository that is then rejected); near-dedup on what survives
 #: exact dedup; quality sampling last, on de-duplicated web pages. Each stage acts only on the
 #: components whose mixture rules ask for it.
-DEFAULT_STAGES: tuple[type, ...] = (LanguageId, CodeFilter, ExactDedup, NearDedup, QualitySampling)
+DEFAULT_STAGES: tuple[type, ...] = (LanguageId, Heuristics, CodeFilter, ExactDedup, NearDedup,
+                                     QualitySampling)
 
 REJECTS_TAG = "rejects"
 COUNTS_TAG = "counts"
@@ -115,6 +119,9 @@ class CorpusConfig:
     near_dedup: NearDedupOptions = flags.nested(NearDedupOptions, help="near dedup (NearDedup)")
     quality: QualityOptions = flags.nested(QualityOptions,
                                            help="web quality sampling (QualitySampling)")
+    heuristics: HeuristicsOptions = flags.nested(
+        HeuristicsOptions, help="Gopher heuristic filters (Heuristics; components with "
+                                "cleaning: {heuristics: true})")
 
     def __post_init__(self):
         """Refuse values no run can use, before anything starts (one line each); each stage's
@@ -182,12 +189,14 @@ def split_valid(record: Document | Reject, *, max_bytes: int) -> Iterator[Any]:
 
 
 def shard_key(record: Document | Reject, *, kind: str, num_shards: dict[str, int]) -> tuple:
+    """((group, shard index), wire bytes): the group holds compressed records (to_wire)."""
     group = record.component if kind == io.CLEAN else io.REJECTS
-    return (group, io.shard_of(record.id, num_shards[group])), record
+    return (group, io.shard_of(record.id, num_shards[group])), to_wire(record)
 
 
 def write_shard(element: tuple, *, kind: str, output: str, num_shards: dict[str, int]) -> tuple:
-    (group, index), records = element
+    (group, index), wires = element
+    records = [None if w is None else from_wire(w) for w in wires]
     rel = io.shard_path(kind, group, index, num_shards[group])
     entry = io.write_shard(output, rel, io.shard_table(kind, records))
     logger.info("corpus: wrote %s (%d rows, %d bytes)", rel, entry.rows, entry.bytes)
@@ -234,6 +243,42 @@ def assemble_counts(entries: Iterable[tuple], components: Iterable[str]) -> dict
     return counts
 
 
+#: A stage that leaves less than this fraction of a component's documents gets a warning.
+COLLAPSE_FRACTION = 0.01
+
+#: Reject reason -> (what removed them, the option that changes it) for collapse warnings.
+_REMEDIES: dict[str, tuple[str, str]] = {
+    "quality": ("quality sampling", "try --quality-alpha 1 (or --quality-model PATH)"),
+    "language": ("language ID", "lower --langid-threshold or widen the component's languages "
+                                "in the mixture"),
+    "duplicate": ("exact dedup", "set cleaning: {exact_dedup: false} in the mixture"),
+    "near_duplicate": ("near dedup", "raise --near-dedup-threshold"),
+    "license": ("the code license filter", "pass --allow-unknown-license"),
+}
+
+
+def collapse_warnings(counts: dict[str, Any], config: dict) -> list[str]:
+    """One line per component of which < 1% of the documents survived: which reason removed
+    them and which option changes it (``--quality-alpha 9 kept 0 of 128 web pages ...``)."""
+    out = []
+    for comp, c in sorted(counts.items()):
+        if not c["read"] or (c["kept"] and c["kept"] >= COLLAPSE_FRACTION * c["read"]):
+            continue
+        reason, n = max(c["rejected"].items(), key=lambda kv: (kv[1], kv[0]))
+        what, fix = _REMEDIES.get(reason, (f"'{reason}' rejects", "see the rejects' detail "
+                                                                  "column for why"))
+        if reason == "quality":
+            alpha = (config.get("quality") or {}).get("alpha")
+            what = f"quality sampling at --quality-alpha {alpha:g}"
+            fix = ("pages score low against the reference text, as on a small sample — " + fix)
+        elif reason.startswith("heuristic_"):
+            what, fix = "the heuristic filters", ("relax its --heuristics-* threshold or set "
+                                                  "cleaning: {heuristics: false}")
+        out.append(f"component {comp}: {what} kept {c['kept']} of {c['read']} documents "
+                   f"({n} rejected as {reason}); {fix}")
+    return out
+
+
 def build_manifest(entries: list[tuple], *, config: dict, inputs: dict,
                    components: list[str]) -> Manifest:
     """The corpus manifest from everything the pipeline reported (order-independent)."""
@@ -243,13 +288,15 @@ def build_manifest(entries: list[tuple], *, config: dict, inputs: dict,
         if kind == "stats":
             stats[key] = merge_stats(stats.get(key, {}), value, key=key)
     counts = assemble_counts([e for e in entries if e[0] == "count"], components)
+    warnings = collapse_warnings(counts, config)
     return Manifest(
         stage="corpus",
         config=config,
         outputs=dict(sorted(files.items())),
         counts=counts,
         inputs=inputs,
-        extra={"stages": dict(sorted(stats.items()))},
+        extra={"stages": dict(sorted(stats.items())),
+               **({"warnings": warnings} if warnings else {})},  # collapse_warnings
         versions=library_versions(VERSIONED),
     )
 
@@ -257,6 +304,8 @@ def build_manifest(entries: list[tuple], *, config: dict, inputs: dict,
 def write_manifest(entries: list[tuple], *, output: str, config: dict, inputs: dict,
                    components: list[str]) -> str:
     manifest = build_manifest(entries, config=config, inputs=inputs, components=components)
+    for line in manifest.extra.get("warnings", ()):
+        logger.warning("corpus: %s", line)
     path = join(output, MANIFEST_NAME)
     io.write_text_atomic(path, manifest.to_json())
     logger.info("corpus: wrote %s (%d files)", path, len(manifest.outputs))
@@ -439,7 +488,7 @@ def main(config: CorpusConfig, pipeline_args: Iterable[str] = ()) -> Manifest | 
     if result.state != PipelineState.DONE:
         raise RuntimeError(f"corpus pipeline ended in state {result.state}")
     dry_run = PipelineOptions(pipeline_args).view_as(TestOptions).dry_run
-    if "://" in config.output or dry_run:
+    if is_remote(config.output) or dry_run:
         return None
     return Manifest.read(config.output, stage="corpus")
 

@@ -1,7 +1,9 @@
 """`palmkit corpus`: flags generated from ``CorpusConfig``, then ``pipelines.corpus.main``.
 
 Unknown flags are Beam pipeline options and pass through unchanged, e.g.
-``--runner=DataflowRunner --project=P --region=R --temp_location=gs://B/tmp --setup_file=./setup.py``
+``--runner=DataflowRunner --project=P --region=R --temp_location=gs://B/tmp
+--extra_package=dist/palmkit-0.1.0.tar.gz --requirements_file=requirements-workers.lock``
+(``make worker-package`` builds the tarball; docs/dataflow.md)
 or ``--direct_num_workers=2 --direct_running_mode=multi_processing``.
 """
 

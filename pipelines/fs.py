@@ -8,21 +8,75 @@ keeps what was decoded before any damage; Beam's own decompression would hide wh
 
 The pure path helpers (``is_remote``, ``join``) are ``palmkit.paths``, shared with the trainer
 (which must not import Beam); they are re-exported here for the Beam side.
+
+Schemes: local paths, ``gs://`` (Beam's GCS filesystem, extra ``gcp``), ``s3://`` (Beam's S3
+filesystem, extra ``s3``), and through ``pipelines.fsspec_fs`` the fsspec ones Beam lacks
+(``memory://``, ``file://``, ``hf://`` with extra ``hf``, ``https://`` with extra ``http``...).
+A scheme whose extra is not installed, or that no filesystem serves, is a one-line
+``RemotePathError`` before anything is read (``check_usable``).
 """
 
 from __future__ import annotations
 
 import glob
 import os
+import posixpath
+import tempfile
 from typing import BinaryIO
 
 from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 
-from palmkit.paths import is_remote, join
+from palmkit.errors import UserError
+from palmkit.paths import is_remote, join, missing_extra, scheme
+from pipelines import fsspec_fs  # noqa: F401 - registers the fsspec schemes with Beam
 
-__all__ = ["is_remote", "join", "resolve", "open_file", "list_files", "match_files",
-           "match_dirs", "read_text", "write_bytes", "write_text_atomic"]
+__all__ = ["RemotePathError", "is_remote", "join", "resolve", "check_usable", "dirname",
+           "open_file", "list_files", "match_files", "match_dirs", "read_text", "write_bytes",
+           "write_text_atomic", "local_copy"]
+
+
+class RemotePathError(UserError):
+    """A URL this install cannot read or write: its extra is missing, or no filesystem serves
+    its scheme."""
+
+
+def check_usable(path: str, *, reach: bool = False) -> None:
+    """Raise ``RemotePathError`` (one line naming the extra) unless ``path``'s filesystem is
+    available here; with ``reach``, also unless it answers (one ``exists`` call: no network,
+    no access, no such bucket)."""
+    if not is_remote(path):
+        return
+    problem = missing_extra(path)
+    if problem:
+        raise RemotePathError(problem)
+    try:
+        FileSystems.get_filesystem(path)
+    except Exception:  # Beam: ValueError "Unable to get filesystem" (and it suggests [gcp])
+        raise RemotePathError(f"{scheme(path)}:// is not a filesystem palmkit knows ({path}): "
+                              "use a local path, gs://, s3://, or one of "
+                              f"{', '.join(s + '://' for s in fsspec_fs.BRIDGED_SCHEMES)}"
+                              ) from None
+    if reach:
+        try:
+            FileSystems.exists(path)
+        except Exception as e:  # OSError, BeamIOError, a client library's own error
+            raise RemotePathError(f"cannot reach {path}: {_one_line(e)}") from None
+
+
+def _one_line(e: BaseException) -> str:
+    """The first line of ``e``, after the bridge's own "cannot reach PATH: " prefix."""
+    text = (str(e).strip().splitlines() or [""])[0]
+    if text.startswith("cannot reach ") and ": " in text:
+        return text.split(": ", 1)[1][:300]
+    return f"{type(e).__name__}: {text[:300]}"
+
+
+def dirname(path: str) -> str:
+    """The folder of ``path``: ``gs://b/x`` for ``gs://b/x/y.yaml``; absolute for local paths."""
+    if is_remote(path):
+        return path.rsplit("/", 1)[0]
+    return os.path.dirname(os.path.abspath(path))
 
 
 def resolve(path: str, base: str) -> str:
@@ -30,18 +84,23 @@ def resolve(path: str, base: str) -> str:
     relative paths relative to ``base``."""
     if is_remote(path) or os.path.isabs(path):
         return path
+    if is_remote(base):  # normpath would fold "gs://" into "gs:/"
+        head, rest = base.split("://", 1)
+        return f"{head}://{posixpath.normpath(posixpath.join(rest, path))}"
     return os.path.normpath(os.path.join(base, path))
 
 
 def open_file(path: str) -> BinaryIO:
     """``path`` opened for reading, its bytes as stored (no decompression by extension)."""
+    check_usable(path)
     return FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED)
 
 
 def list_files(pattern: str) -> list[tuple[str, int]]:
     """``(path, size in bytes)`` of the files matching the glob ``pattern``, sorted by path.
     Raises ``OSError`` naming the pattern when it cannot be listed (unknown filesystem, no
-    access)."""
+    access); ``RemotePathError`` when its scheme is not usable here."""
+    check_usable(pattern)
     try:
         result = FileSystems.match([pattern])[0]
     except Exception as e:  # Beam raises BeamIOError for unreachable/unknown filesystems
@@ -76,6 +135,7 @@ def read_text(path: str) -> str:
 
 
 def write_bytes(path: str, data: bytes) -> None:
+    check_usable(path)
     with FileSystems.create(path, compression_type=CompressionTypes.UNCOMPRESSED) as f:
         f.write(data)
 
@@ -87,3 +147,26 @@ def write_text_atomic(path: str, text: str) -> None:
     if FileSystems.exists(path):
         FileSystems.delete([path])
     FileSystems.rename([tmp], [path])
+
+
+def local_copy(path: str, *, suffix: str = "") -> str:
+    """``path`` itself when local; a remote file copied to a local temporary file (for loaders
+    that take only a local path: SentencePiece, fastText). Copied once per process (models are
+    loaded once per worker) and left there."""
+    if not is_remote(path):
+        return path
+    if path not in _COPIES:
+        fd, local = tempfile.mkstemp(suffix=suffix or os.path.splitext(path)[1])
+        try:
+            with os.fdopen(fd, "wb") as out, open_file(path) as src:
+                while chunk := src.read(1 << 24):
+                    out.write(chunk)
+        except FileNotFoundError:
+            raise FileNotFoundError(f"{path} not found") from None
+        except OSError as e:
+            raise RemotePathError(f"cannot read {path}: {_one_line(e)}") from None
+        _COPIES[path] = local
+    return _COPIES[path]
+
+
+_COPIES: dict[str, str] = {}  # URL -> its local copy, one per process

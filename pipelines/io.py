@@ -33,6 +33,7 @@ from apache_beam.io.filesystems import FileSystems
 
 from palmkit.manifest import MANIFEST_NAME, FileEntry
 from palmkit.paths import is_remote, join
+from pipelines.fs import check_usable
 from palmkit.records import Document, Reject, documents_to_table, rejects_to_table
 from pipelines.fs import read_text, write_bytes, write_text_atomic  # noqa: F401 (callers use io.*)
 
@@ -130,6 +131,7 @@ def prepare_output(output: str, *, overwrite: bool, previous: tuple[str, ...] = 
     ``output/.incoming`` and ``publish`` swaps it in only once it has succeeded, so a failed
     run leaves the previous output intact. Leftovers of an earlier failed run are removed.
     """
+    check_usable(output, reach=True)  # a URL: its extra installed, and it answers
     if not is_remote(output) and os.path.isfile(output):
         raise OutputError(f"--output {output} is a file; give a folder (it is created if missing)")
     incoming = join(output, INCOMING)

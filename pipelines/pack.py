@@ -1,7 +1,8 @@
 """The pack job: cleaned corpus -> tokenized, sampled to the mixture, shuffled, packed shards.
 
     palmkit pack --corpus OUT --vocab VOCAB.model --output SHARDS [--mixture palm]
-                 [--total-tokens N] [--seq-len 2048] [--num-shards K] [--seed S] [Beam flags]
+                 [--total-tokens N] [--seq-len 2048] [--num-shards K] [--seed S]
+                 [--segment-ids] [--format parquet|array_record] [Beam flags]
 
 One Beam pipeline:
 
@@ -20,7 +21,8 @@ shards uniformly at random (by order key), so every shard is a shuffled sample o
 
 All decisions are pure functions in ``pipelines.packing`` of (seed, id, counts): byte-identical
 output for any number of workers. Sizing: one shard is packed in one worker's memory (4 bytes
-per token plus the Arrow copy), so choose ``num_shards`` >= total tokens / ~100M.
+per token plus the Arrow copy), so ``num_shards`` defaults to estimated tokens / 100M
+(``shard_tokens``; ``auto_num_shards``).
 """
 
 from __future__ import annotations
@@ -33,9 +35,8 @@ if __name__ == "__main__":  # `python -m pipelines.pack ARGS` is `palmkit pack A
     sys.exit(cli.main(["pack", *sys.argv[1:]]))
 
 import dataclasses
+import hashlib
 import logging
-import os
-import tempfile
 from typing import Iterator
 
 import apache_beam as beam
@@ -48,11 +49,11 @@ import mixtures
 from palmkit import flags
 from palmkit.errors import UserError
 from palmkit.contracts import PackedDataSpec, packed_shard_name
-from palmkit.manifest import MANIFEST_NAME, Manifest, library_versions
-from palmkit.records import TOKEN_ARROW_TYPE, packed_schema
+from palmkit.manifest import MANIFEST_NAME, FileEntry, Manifest, library_versions
+from palmkit.records import PACKED_FORMATS, TOKEN_ARROW_TYPE, example_record, packed_schema
 from pipelines import io as outputs
 from pipelines import packing
-from pipelines.fs import read_text, write_text_atomic
+from pipelines.fs import local_copy, read_text, write_text_atomic
 from pipelines.beam_options import check_pipeline_args, config_flags
 from palmkit.corpus_files import clean_files, iter_documents, read_corpus_manifest
 from palmkit.paths import join
@@ -60,7 +61,8 @@ from palmkit.paths import join
 log = logging.getLogger(__name__)
 
 STAGE = "pack"
-PREVIOUS_OUTPUT = (MANIFEST_NAME, "shard-*.parquet")  # what a previous pack left in a folder
+# what a previous pack left in a folder
+PREVIOUS_OUTPUT = (MANIFEST_NAME, "shard-*.parquet", "shard-*.array_record")
 ROWS_PER_GROUP = 1024  # rows per Parquet row group: 8 MiB at seq_len 2048
 
 
@@ -75,10 +77,22 @@ class PackConfig:
         None, help="token budget; default: the largest that repeats no component. With a "
                    "larger budget, short components repeat whole epochs (with a warning)")
     seq_len: int = flags.option(2048, help="tokens per example, as in PaLM")
-    num_shards: int = flags.option(
-        8, help="output shards; one shard is packed in one worker's memory, so keep "
-                "total tokens / shards below ~100M")
+    num_shards: int | None = flags.option(
+        None, help="output shards; one shard is packed in one worker's memory (4 bytes "
+                   "per token plus the Arrow copy). Unset: estimated tokens / --shard-tokens, at least 1 "
+                   "(see auto_num_shards)")
+    shard_tokens: int = flags.option(
+        100_000_000, help="without --num-shards: target tokens per shard")
     seed: int = flags.option(0, help="seed of sampling and shuffling")
+    segment_ids: bool = flags.option(
+        False, help="also write per-token segment_ids (document index in the row, from 1; an "
+                    "[eod] belongs to the document it ends) and positions (index in the "
+                    "document) columns; 3x the shard size before compression")
+    format: str = flags.option(
+        "parquet", choices=PACKED_FORMATS,
+        help="shard files: Parquet (one tokens column) or ArrayRecord (one record per example: "
+             "int32 little-endian tokens, then segment_ids and positions with --segment-ids; "
+             "grain.sources.ArrayRecordDataSource reads it)")
     batch_size: int = flags.option(256, help="documents per encode_batch call", cli=False)
     overwrite: bool = flags.option(
         False, help="replace a previous pack in --output; it is kept until this run succeeds, "
@@ -91,12 +105,16 @@ class PackConfig:
         """Refuse values no run can use, before anything starts (one line each)."""
         if self.seq_len <= 1:
             raise UserError(f"--seq-len must be >= 2, got {self.seq_len}")
-        if self.num_shards < 1:
+        if self.num_shards is not None and self.num_shards < 1:
             raise UserError(f"--num-shards must be >= 1, got {self.num_shards}")
+        if self.shard_tokens < 1:
+            raise UserError(f"--shard-tokens must be >= 1, got {self.shard_tokens}")
         if self.total_tokens is not None and self.total_tokens <= 0:
             raise UserError(f"--total-tokens must be positive, got {self.total_tokens}")
         if self.batch_size < 1:
             raise UserError(f"--batch-size must be >= 1, got {self.batch_size}")
+        if self.format not in PACKED_FORMATS:
+            raise UserError(f"--format {self.format!r}: one of {', '.join(PACKED_FORMATS)}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -121,12 +139,7 @@ class TokenizedDoc:
 
 def _local_copy(path: str) -> str:
     """Workers load the vocabulary from local disk: copy it down when it is remote (gs://)."""
-    if "://" not in path:
-        return path
-    fd, local = tempfile.mkstemp(suffix=".model")
-    with os.fdopen(fd, "wb") as out, FileSystems.open(path) as src:
-        out.write(src.read())
-    return local
+    return local_copy(path, suffix=".model")
 
 
 class TokenizeFn(beam.DoFn):
@@ -188,21 +201,65 @@ def sample_copies(doc: TokenizedDoc, plan, *, seed: int, num_shards: int):
         yield key % num_shards, (key, doc.component, doc.id, epoch, tokens)
 
 
-def shard_table(examples: np.ndarray, seq_len: int) -> pa.Table:
-    """One shard's examples as a ``packed_schema`` table."""
-    flat = pa.array(examples.reshape(-1), type=TOKEN_ARROW_TYPE)
-    column = pa.FixedSizeListArray.from_arrays(flat, seq_len)
-    return pa.Table.from_arrays([column], schema=packed_schema(seq_len))
+def shard_table(examples: np.ndarray, seq_len: int, *, eod_id: int | None = None) -> pa.Table:
+    """One shard's examples as a ``packed_schema`` table; with ``eod_id``, also its
+    ``segment_ids`` and ``positions`` (``packing.segment_ids``)."""
+    arrays = [examples]
+    if eod_id is not None:
+        arrays += [packing.segment_ids(examples, eod_id), packing.segment_positions(examples, eod_id)]
+    columns = [pa.FixedSizeListArray.from_arrays(pa.array(a.reshape(-1), type=TOKEN_ARROW_TYPE),
+                                                 seq_len) for a in arrays]
+    return pa.Table.from_arrays(columns, schema=packed_schema(seq_len,
+                                                              segment_ids=eod_id is not None))
 
 
-def pack_shard(item, *, output: str, seq_len: int, eod_id: int, num_shards: int) -> dict:
-    """Sort a shard's copies by order key, pack them, write the Parquet file, describe it."""
+def array_record_bytes(examples: np.ndarray, *, eod_id: int | None = None) -> bytes:
+    """One shard as ArrayRecord bytes (``records.example_record`` per example; with ``eod_id``
+    the segment columns too). ``group_size:1``: any example is read alone (Grain's advice for
+    random access). Written to a local temporary file (the writer is C++ file I/O), then
+    copied by the caller through Beam's filesystems, so gs:// outputs work too."""
+    import os
+    import tempfile
+
+    from array_record.python.array_record_module import ArrayRecordWriter
+
+    columns = [examples]
+    if eod_id is not None:
+        columns += [packing.segment_ids(examples, eod_id), packing.segment_positions(examples, eod_id)]
+    fd, path = tempfile.mkstemp(suffix=".array_record")
+    os.close(fd)
+    try:
+        writer = ArrayRecordWriter(path, "group_size:1")
+        for i in range(len(examples)):
+            writer.write(example_record([c[i] for c in columns]))
+        writer.close()
+        with open(path, "rb") as f:
+            return f.read()
+    finally:
+        os.unlink(path)
+
+
+def write_shard(output: str, name: str, examples: np.ndarray, *, seq_len: int, eod_id: int,
+                segment_ids: bool, fmt: str) -> FileEntry:
+    """Write one shard in ``fmt``; its manifest entry."""
+    seg_eod = eod_id if segment_ids else None
+    if fmt == "parquet":
+        return outputs.write_shard(output, name, shard_table(examples, seq_len, eod_id=seg_eod),
+                                   row_group_size=ROWS_PER_GROUP)
+    data = array_record_bytes(examples, eod_id=seg_eod)
+    outputs.write_bytes(join(output, name), data)
+    return FileEntry(rows=len(examples), bytes=len(data), sha256=hashlib.sha256(data).hexdigest())
+
+
+def pack_shard(item, *, output: str, seq_len: int, eod_id: int, num_shards: int,
+               segment_ids: bool = False, fmt: str = "parquet") -> dict:
+    """Sort a shard's copies by order key, pack them, write the shard file, describe it."""
     index, copies = item
     copies = sorted((c for c in copies if c is not None), key=lambda c: c[:4])
     examples, dropped = packing.pack([c[4] for c in copies], seq_len=seq_len, eod_id=eod_id)
-    name = packed_shard_name(index, num_shards)
-    entry = outputs.write_shard(output, name, shard_table(examples, seq_len),
-                                row_group_size=ROWS_PER_GROUP)
+    name = packed_shard_name(index, num_shards, fmt)
+    entry = write_shard(output, name, examples, seq_len=seq_len, eod_id=eod_id,
+                        segment_ids=segment_ids, fmt=fmt)
     per_component: dict[str, int] = {}
     for _, component, _, _, toks in copies:
         per_component[component] = per_component.get(component, 0) + len(toks)
@@ -244,7 +301,8 @@ def build_manifest(shards: list[dict], plan, *, config: PackConfig, mixture, cor
     spec = PackedDataSpec(seq_len=config.seq_len, vocab_size=vocab.size, vocab_sha256=vocab.sha256,
                           eod_id=vocab.eod_id, seed=config.seed,
                           shards=tuple(s["name"] for s in shards),
-                          examples_per_shard=tuple(s["entry"].rows for s in shards))
+                          examples_per_shard=tuple(s["entry"].rows for s in shards),
+                          segment_ids=config.segment_ids, format=config.format)
     return spec.to_manifest(
         # The output folder is where the manifest lies: not recorded, so that the same inputs
         # give the same bytes wherever they are written.
@@ -319,7 +377,8 @@ class PackCorpus(beam.PTransform):
             | "GroupByShard" >> beam.GroupByKey()
             | "PackAndWriteShard" >> beam.Map(pack_shard, output=cfg.output, seq_len=cfg.seq_len,
                                               eod_id=self.vocab.eod_id,
-                                              num_shards=cfg.num_shards)
+                                              num_shards=cfg.num_shards,
+                                              segment_ids=cfg.segment_ids, fmt=cfg.format)
         )
         return (
             shards
@@ -371,6 +430,17 @@ def _check_fits(config: PackConfig, corpus_manifest: Manifest, components) -> No
     """Tokens are never more than bytes (every piece is >= 1 byte), so a corpus whose kept
     bytes cannot fill one example per shard is refused before tokenizing anything."""
     counts = corpus_manifest.counts
+    for c in components:  # every share > 0 needs documents (packing.plan_sampling would fail)
+        entry = counts.get(c) if isinstance(counts.get(c), dict) else {}
+        if entry.get("kept", 0) == 0:
+            hint = next((w for w in corpus_manifest.extra.get("warnings", ())
+                         if w.startswith(f"component {c}:")), None)
+            why = (hint.split(": ", 1)[1] if hint else
+                   f"read {entry.get('read', 0)}, rejected {entry.get('rejected', {})}")
+            raise UserError(
+                f"component {c} has a share in the mixture but no kept documents in corpus "
+                f"{config.corpus} ({why}); rebuild the corpus, or pack with a --mixture that "
+                f"gives {c} share 0")
     kept = [counts.get(c, {}) for c in components]
     if all(isinstance(c, dict) and "kept_bytes" in c for c in kept):
         upper = sum(c["kept_bytes"] + c["kept"] for c in kept) + config.num_shards
@@ -379,15 +449,44 @@ def _check_fits(config: PackConfig, corpus_manifest: Manifest, components) -> No
                             f"holds at most {upper} tokens; lower --seq-len")
 
 
+#: Bytes per token assumed when sizing shards from the corpus: lower than measured (2.9-3.7
+#: by component with the demo vocabulary; a 256k vocabulary compresses better), so shards come
+#: out at or below ``shard_tokens``.
+BYTES_PER_TOKEN = 3
+
+
+def auto_num_shards(corpus_manifest: Manifest, components, *, total_tokens: int | None,
+                    shard_tokens: int) -> int:
+    """Shards for ``--num-shards`` unset, decided at launch from the corpus manifest (the same
+    for every run and worker count): ``total_tokens`` if given, else the kept bytes of the
+    components with a share / ``BYTES_PER_TOKEN`` (an upper bound of the default budget),
+    divided by ``shard_tokens``, at least 1. At 780B tokens and 100M per shard: 7,800."""
+    if total_tokens is None:
+        counts = corpus_manifest.counts
+        kept = sum(counts.get(c, {}).get("kept_bytes", 0) for c in components
+                   if isinstance(counts.get(c), dict))
+        total_tokens = kept // BYTES_PER_TOKEN
+    return max(1, -(-total_tokens // shard_tokens))
+
+
 def main(config: PackConfig, pipeline_args: list[str] | None = None) -> Manifest:
     check_pipeline_args(pipeline_args or [], job="pack", own_flags=config_flags(config))
     corpus_manifest = read_corpus_manifest(config.corpus, checksums=config.verify_checksums)
     mixture = mixtures.from_manifest(corpus_manifest.config, config.mixture)
     components = clean_files(corpus_manifest)
     mixture.check_components(components, what=f"corpus {config.corpus}")
-    _check_fits(config, corpus_manifest, [c for c, s in mixture.shares.items() if s > 0])
+    shared = [c for c, s in mixture.shares.items() if s > 0]
+    auto_shards = config.num_shards is None
+    if auto_shards:
+        config = dataclasses.replace(config, num_shards=auto_num_shards(
+            corpus_manifest, shared, total_tokens=config.total_tokens,
+            shard_tokens=config.shard_tokens))
+    _check_fits(config, corpus_manifest, shared)
     info = vocab_info(config.vocab)
     staging = _check_output(config)
+    if auto_shards:  # after every check: a refusal stays one line
+        log.info("pack: %d shards (--num-shards unset: ~%d tokens each at most)",
+                 config.num_shards, config.shard_tokens)
     options = PipelineOptions(pipeline_args or [])
     with beam.Pipeline(options=options) as p:
         _ = p | "PackCorpus" >> PackCorpus(dataclasses.replace(config, output=staging),
@@ -399,4 +498,25 @@ def main(config: PackConfig, pipeline_args: list[str] | None = None) -> Manifest
         raise UserError(f"no example of {config.seq_len} tokens was filled: each of the "
                         f"{config.num_shards} shards got fewer tokens; lower --seq-len or "
                         f"--num-shards (the empty output is in {config.output})")
+    warn_dropped(manifest)
     return manifest
+
+
+#: ``pack`` warns when the partial last rows of the shards drop more than this share of tokens.
+DROP_WARN_FRACTION = 0.01
+
+
+def warn_dropped(manifest: Manifest) -> float:
+    """Each shard drops its final partial row (< seq_len tokens), so a pack drops up to
+    ``num_shards * seq_len`` tokens whatever its size: 0.4% of 2 x 138k tokens at seq_len 256,
+    but 6.6% of the same data in 8 shards of 2048. One warning line above
+    ``DROP_WARN_FRACTION``, naming the options that reduce it. Returns the fraction."""
+    spec = PackedDataSpec.from_manifest(manifest)
+    dropped = int(manifest.counts.get("dropped_tokens", 0))
+    total = spec.num_examples * spec.seq_len + dropped
+    fraction = dropped / total if total else 0.0
+    if fraction > DROP_WARN_FRACTION:
+        log.warning("pack dropped %d of %d tokens (%.1f%%, the partial last row of each of %d "
+                    "shards of --seq-len %d): use fewer --num-shards or a smaller --seq-len",
+                    dropped, total, 100 * fraction, spec.num_shards, spec.seq_len)
+    return fraction

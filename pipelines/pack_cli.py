@@ -19,7 +19,9 @@ def configure(p: argparse.ArgumentParser) -> None:
         "deterministically and pack into exactly SEQ_LEN-token examples joined by [eod] (no "
         "padding), written as Parquet shards plus a manifest the trainer checks. Unknown flags "
         "are Beam pipeline options, e.g. --runner=DataflowRunner --project=P --region=R "
-        "--temp_location=gs://B/tmp --setup_file=./setup.py, or --direct_num_workers=2."
+        "--temp_location=gs://B/tmp --extra_package=dist/palmkit-0.1.0.tar.gz "
+        "--requirements_file=requirements-workers.lock (make worker-package; docs/dataflow.md), "
+        "or --direct_num_workers=2."
     )
     flags.add_flags(p, PackConfig)
 

@@ -197,3 +197,28 @@ def split_at_eod(examples: np.ndarray, eod_id: int) -> list[np.ndarray]:
     if flat.size and flat[0] == eod_id:
         spans = spans[1:]  # nothing before the leading [eod]
     return spans + ([pieces[-1]] if len(pieces[-1]) else [])
+
+
+# -- segment ids and positions (``palmkit pack --segment-ids``) ----------------------------------
+
+
+def segment_ids(examples: np.ndarray, eod_id: int) -> np.ndarray:
+    """Per-row document index, 1-based: ``1 + (number of [eod] strictly before the position in
+    its row)``. An ``[eod]`` belongs to the document it ends, so the row-leading ``[eod]`` of a
+    shard is segment 1 on its own and the first document is segment 2. This is exactly
+    ``model_stub.palm.eod_segment_ids(tokens) + 1``: the same attention mask (only equality
+    matters); 1-based as in MaxText and T5X, where 0 means padding (palmkit never pads)."""
+    is_eod = (examples == eod_id).astype(np.int32)
+    return (np.cumsum(is_eod, axis=-1) - is_eod + 1).astype(TOKEN_DTYPE)
+
+
+def segment_positions(examples: np.ndarray, eod_id: int) -> np.ndarray:
+    """Position of each token within its segment (``segment_ids``), from 0; a row that starts
+    mid-document starts at 0 too (a row is all the model sees)."""
+    seg = segment_ids(examples, eod_id)
+    n, t = seg.shape
+    index = np.broadcast_to(np.arange(t, dtype=np.int64), (n, t))
+    starts = np.ones_like(seg, dtype=bool)
+    starts[:, 1:] = seg[:, 1:] != seg[:, :-1]
+    first = np.maximum.accumulate(np.where(starts, index, 0), axis=-1)
+    return (index - first).astype(TOKEN_DTYPE)

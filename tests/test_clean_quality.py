@@ -95,9 +95,11 @@ def test_classifier_training_is_deterministic_and_accurate():
     data1, info1 = quality.train_classifier(samples, seed=5)
     data2, info2 = quality.train_classifier(list(reversed(samples)), seed=5)
     assert data1 == data2 and info1 == info2
-    assert info1["heldout_docs"] > 30 and info1["heldout_accuracy"] > 0.8
+    assert len(data1) == info1["folds"] == quality.QualityOptions.folds
+    # Out-of-fold accuracy: every training document judged by the model that never saw it.
+    assert info1["heldout_docs"] == 1200 and info1["heldout_accuracy"] > 0.8
     texts = [make_text(random.Random(i), CURATED_SENTENCES + WEB_SENTENCES) for i in range(50)]
-    m1, m2 = quality.model_from_bytes(data1), quality.model_from_bytes(data2)
+    m1, m2 = quality.model_from_bytes(data1[0]), quality.model_from_bytes(data2[0])
     assert [quality.quality_score(m1, t) for t in texts] == [quality.quality_score(m2, t) for t in texts]
     spam, curated = make_text(random.Random(0), WEB_SENTENCES), make_text(random.Random(0), CURATED_SENTENCES)
     assert quality.quality_score(m1, curated) > 0.7 > 0.3 > quality.quality_score(m1, spam)
@@ -109,11 +111,51 @@ def test_training_needs_curated_documents_but_not_web():
     assert quality.train_classifier(examples(make_docs(20, 0)), seed=0)[0] is None
 
 
-def test_decile_table_reports_observed_and_expected():
-    rows = quality.decile_table([((9, True), 3), ((9, False), 1), ((0, False), 5)], alpha=9)
+def test_decile_table_reports_observed_and_expected_at_the_mean_score():
+    counts = {}
+    for score, keep in [(0.92, True), (0.94, True), (0.96, True), (0.98, False), (0.01, False)]:
+        for key, n in quality.score_stats(score, keep):
+            counts[key] = counts.get(key, 0) + n
+    rows = quality.decile_table(sorted(counts.items()), alpha=9)
     assert rows[9] == {"scores": "[0.9, 1.0)", "docs": 4, "kept": 3, "kept_fraction": 0.75,
-                       "expected_fraction": round(1.05 ** -9, 4)}
-    assert rows[0]["kept_fraction"] == 0.0 and rows[5]["docs"] == 0
+                       "mean_score": 0.95, "expected_fraction": round(1.05 ** -9, 4)}
+    assert rows[0]["kept_fraction"] == 0.0 and rows[0]["mean_score"] == 0.01
+    assert rows[5]["docs"] == 0 and rows[5]["mean_score"] is None
+    hist = quality.score_histogram(sorted(counts.items()))
+    assert len(hist) == 20 and hist["0.00"] == 1 and hist["0.90"] == 2 and hist["0.95"] == 2
+
+
+def test_folds_are_a_function_of_seed_and_id():
+    folds = [quality.fold_of(f"d{i}", seed=3, folds=5) for i in range(1000)]
+    assert folds == [quality.fold_of(f"d{i}", seed=3, folds=5) for i in range(1000)]
+    assert set(folds) == set(range(5)) and min(folds.count(f) for f in range(5)) > 150
+    assert {quality.fold_of(f"d{i}", seed=3, folds=1) for i in range(50)} == {0}
+
+
+def test_cross_fitting_removes_the_bias_against_training_pages():
+    """Both classes drawn from one distribution: nothing to learn but the documents themselves.
+    One model trained on all of them scores its own web pages lower than unseen web pages (it
+    memorised them as web); scored out-of-fold, training pages look like unseen ones."""
+    rng = random.Random(0)
+    vocab = [f"w{i}" for i in range(3000)]
+    page = lambda: " ".join(rng.choice(vocab) for _ in range(40))  # noqa: E731
+    train = [doc("wikipedia", page(), i) for i in range(150)] + [doc("web", page(), i) for i in range(150)]
+    unseen = [page() for _ in range(150)]
+    samples = examples(train)
+    web_train = [d for d in train if d.component == "web"]
+
+    def mean_scores(folds):
+        data, _ = quality.train_classifier(samples, seed=0, folds=folds)
+        models = [quality.model_from_bytes(b) for b in data]
+        seen = np.mean([quality.quality_score(
+            models[quality.fold_of(d.id, seed=0, folds=folds)], d.text) for d in web_train])
+        new = np.mean([quality.quality_score(models[0], t) for t in unseen])
+        return seen, new
+
+    seen, new = mean_scores(1)
+    assert seen < new - 0.1  # the bias cross-fitting removes
+    seen, new = mean_scores(5)
+    assert abs(seen - new) < 0.05
 
 
 @pytest.mark.slow
@@ -133,8 +175,9 @@ def test_stage_is_identical_across_runs_and_workers(tmp_path):
     assert first["counters"] == {"quality/web.quality": len(first["rejects"])}
     stats = first["stats"]["quality"]
     info = stats["classifier"]
-    assert info["train_docs"]["curated"] + info["train_docs"]["web"] + info["heldout_docs"] == 240
+    assert info["train_docs"]["curated"] + info["train_docs"]["web"] == info["heldout_docs"] == 240
     assert sum(row["docs"] for row in stats["deciles"]) == 160
+    assert sum(stats["score_histogram"].values()) == 160
     assert stats["kept_docs"] == len(kept_web)
     # Curated-looking pages score high and are mostly kept; spam is mostly dropped.
     mean_kept = np.mean([r["quality_score"] for r in kept_web])
@@ -144,7 +187,8 @@ def test_stage_is_identical_across_runs_and_workers(tmp_path):
 
 
 def test_stage_with_user_model_scores_with_that_model(tmp_path):
-    data, _ = quality.train_classifier(examples(make_docs(600, 600)), seed=1)
+    data, _ = quality.train_classifier(examples(make_docs(600, 600)), seed=1, folds=1)
+    data = data[0]
     path = tmp_path / "quality.bin"
     path.write_bytes(data)
     docs = make_docs(0, 30, seed=4)

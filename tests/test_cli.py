@@ -50,6 +50,7 @@ CONFIGS = {
     "vocab decode": ["tokenizer.tools:DecodeConfig"],
     "vocab inspect": ["tokenizer.tools:InspectConfig"],
     "vocab check": ["tokenizer.tools:CheckConfig"],
+    "vocab export": ["tokenizer.hf_export:ExportConfig"],
     "train": ["trainer.train:TrainConfig", "trainer.cli:ModelFlags"],
     "aot": ["trainer.aot:AotConfig"],
     "model info": ["model_stub.info:InfoConfig"],

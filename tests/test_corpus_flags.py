@@ -116,11 +116,12 @@ def test_options_check_their_own_ranges_naming_the_flag(make, message):
 
 
 def test_the_manifest_records_every_stage_option():
-    config = CorpusConfig(sources="s", output="o", quality=QualityOptions(alpha=1.0))
+    config = CorpusConfig(sources="s", output="o", quality=QualityOptions(alpha=1.0),
+                          langid=LangIdOptions(threshold=0.75))
     recorded = config.to_manifest(mixtures.get("palm"))
     assert recorded["stages"] == [stage_name(s) for s in DEFAULT_STAGES]
     assert recorded["stages"][0] == "pipelines.clean.langid:LanguageId"
-    assert recorded["quality"]["alpha"] == 1.0 and recorded["langid"]["threshold"] == 0.5
+    assert recorded["quality"]["alpha"] == 1.0 and recorded["langid"]["threshold"] == 0.75
     assert recorded["near_dedup"]["minhash"] == {"bands": 25, "rows": 4, "shingle_size": 3,
                                                  "seed": 1}
     for outer in options_fields():

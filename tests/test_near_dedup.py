@@ -203,3 +203,17 @@ def test_same_output_with_one_or_two_worker_processes(tmp_path):
     two = run_to_files(docs, str(tmp_path / "two"), PipelineOptions(
         direct_num_workers=2, direct_running_mode="multi_processing"))
     assert one == two and len(one[1]) == 3
+
+
+@pytest.mark.parametrize("text", ["déjà vu 日本語 " * 50, "\udc80 lone surrogate", None, b"raw"])
+def test_documents_cross_joins_as_compressed_bytes_unchanged(text):
+    """The joins hold ``to_wire`` bytes (text zlib-compressed by ``Document.__reduce__``);
+    documents not yet validated may carry any text type."""
+    from palmkit.records import from_wire, to_wire
+
+    doc = Document(id="d1", text=text, component="code", source="s", record=3,
+                   language="en", path="a/b.py", license="MIT")
+    wire = to_wire(doc)
+    assert from_wire(wire) == doc
+    if isinstance(text, str) and len(text) > 100:
+        assert len(wire) < len(text.encode("utf-8", "surrogatepass")) / 3

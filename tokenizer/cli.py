@@ -1,4 +1,4 @@
-"""`palmkit vocab train|encode|decode|inspect|check`: parse flags into configs, call the jobs.
+"""`palmkit vocab train|encode|decode|inspect|check|export`: parse flags into configs, call the jobs.
 
 Every action's flags come from its config (``tokenizer.train.TrainConfig``, the configs in
 ``tokenizer.tools``); the vocabulary to use is ``--vocab`` everywhere (``--model`` still works)."""
@@ -30,6 +30,8 @@ ACTIONS = {
     "inspect": ("piece counts and settings of a model", "tokenizer.tools:InspectConfig"),
     "check": ("round-trip, digit and whitespace checks over files or a corpus",
               "tokenizer.tools:CheckConfig"),
+    "export": ("write the vocabulary for another library: --hf OUT/tokenizer.json (Hugging Face "
+               "tokenizers, same ids; needs the hf extra)", "tokenizer.hf_export:ExportConfig"),
 }
 
 
@@ -69,6 +71,11 @@ def run(args: argparse.Namespace, extra: list[str]) -> int:
         return 0
     if action == "decode":
         tools.decode(config)
+        return 0
+    if action == "export":
+        from tokenizer import hf_export
+
+        print(hf_export.main_json(config))
         return 0
     if action == "inspect":
         print(json.dumps(tools.inspect(config), indent=2, ensure_ascii=False))

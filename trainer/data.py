@@ -3,7 +3,11 @@
 The pack job writes ``SHARDS/shard-XXXXX-of-YYYYY.parquet`` (one ``tokens`` column of exactly
 ``seq_len`` int32 ids, row groups of 1024 rows) in training order, and ``manifest.json``. Global
 example ``i`` is row ``i - offset[s]`` of the shard ``s`` whose cumulative example count first
-exceeds ``i``.
+exceeds ``i``. Packs made with ``--segment-ids`` also hold ``segment_ids`` and ``positions``
+columns (``records.SEGMENT_COLUMNS``), read into ``Batch.segment_ids`` / ``Batch.positions``.
+``--format array_record`` shards (one record per example, ``records.example_record``) are read
+through ``ArrayRecordReader``, ``ARRAY_RECORD_GROUP`` records at a time, the same way.
+``check_enough_examples`` refuses, before step 1, a ``--steps`` the shards cannot feed.
 
 Grain and the determinism guarantee
 -----------------------------------
@@ -43,8 +47,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from palmkit.contracts import PACK_STAGE, PackedDataSpec
+from palmkit.errors import UserError
 from palmkit.manifest import MANIFEST_NAME, Manifest, ManifestError
+from palmkit.records import SEGMENT_COLUMNS
+from palmkit.paths import is_remote
 from trainer import schedules
+
+#: ArrayRecord shards are read and cached this many records at a time (a Parquet row group's size).
+ARRAY_RECORD_GROUP = 1024
 
 
 @dataclasses.dataclass(frozen=True)
@@ -57,7 +67,7 @@ class DataSpec(PackedDataSpec):
 def read_spec(directory: str, *, verify_checksums: bool = True) -> DataSpec:
     """Read and check ``directory/manifest.json``: stage, the hand-over fields
     (``PackedDataSpec.from_manifest``), files (sizes + SHA-256)."""
-    if "://" not in str(directory) and not os.path.isdir(directory):
+    if not is_remote(str(directory)) and not os.path.isdir(directory):
         what = "is not a folder" if os.path.exists(directory) else "does not exist"
         raise ManifestError(f"--data {directory} {what}: pass the output folder of `palmkit pack`")
     manifest = Manifest.read(directory, stage=PACK_STAGE)
@@ -86,6 +96,28 @@ def check_model_matches(spec: DataSpec, *, seq_len: int, vocab_size: int, eod_id
         raise ManifestError(f"{where}: [eod] id is {spec.eod_id} but the model config says {eod_id}")
 
 
+def check_enough_examples(spec: DataSpec, *, steps: int, schedule: schedules.BatchSchedule,
+                          skips: Sequence[schedules.Skip] = (), allow_repeat: bool = False) -> None:
+    """One-line ``UserError`` before step 1 when steps ``1..steps`` of ``schedule`` (plus the
+    examples already skipped after loss spikes) need more examples than the shards hold. Without
+    it, running out is an ``IndexError`` inside a Grain traceback after hours of training. A
+    later rollback can still skip past the end; that is the run-time error in ``StepBatches``."""
+    needed = schedules.examples_before(steps + 1, schedule, skips)
+    have = spec.num_examples
+    if allow_repeat or needed <= have:
+        return
+    lo, hi = 0, steps  # the most steps that fit: examples_before(lo + 1) <= have < needed
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        lo, hi = (mid, hi) if schedules.examples_before(mid + 1, schedule, skips) <= have \
+            else (lo, mid - 1)
+    raise UserError(f"--steps {steps} with --batch-schedule "
+                    f"{','.join(f'{a}:{b}' for a, b in schedule)} needs {needed} examples but "
+                    f"{spec.directory} holds {have} (one epoch, {have * spec.seq_len} tokens): "
+                    f"pass --steps {lo} or fewer, --allow-repeat, or re-pack more data "
+                    f"(a larger corpus or --total-tokens)")
+
+
 class PackedExamples:
     """Random access to every packed example: ``len()`` and ``[i] -> int32[seq_len]`` (Grain's
     ``RandomAccessDataSource`` protocol), plus ``read(start, stop)`` for a contiguous range."""
@@ -102,11 +134,20 @@ class PackedExamples:
     def __len__(self) -> int:
         return self.spec.num_examples
 
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """``tokens``, plus ``records.SEGMENT_COLUMNS`` when the pack wrote them."""
+        return ("tokens",) + (SEGMENT_COLUMNS if self.spec.segment_ids else ())
+
     def __getitem__(self, i: int) -> np.ndarray:
         return self.read(int(i), int(i) + 1)[0]
 
-    def read(self, start: int, stop: int) -> np.ndarray:
-        """Examples ``[start, stop)`` as int32 ``(stop - start, seq_len)``."""
+    def read(self, start: int, stop: int, column: str = "tokens") -> np.ndarray:
+        """Examples ``[start, stop)`` of ``column`` (one of ``columns``) as int32
+        ``(stop - start, seq_len)``."""
+        if column not in self.columns:
+            raise ManifestError(f"{self.spec.directory}: no {column} column; re-run `palmkit pack "
+                                f"--segment-ids`")
         if not 0 <= start <= stop <= len(self):
             raise IndexError(f"examples [{start}, {stop}) outside the {len(self)} in {self.spec.directory}")
         parts, i = [], start
@@ -114,7 +155,7 @@ class PackedExamples:
             shard = bisect.bisect_right(self._offsets, i) - 1
             row = i - int(self._offsets[shard])
             group, first = self._group_of(shard, row)
-            rows = self._group(shard, group)
+            rows = self._group(shard, group)[column]
             take = min(stop - i, len(rows) - (row - first))
             parts.append(rows[row - first: row - first + take])
             i += take
@@ -131,7 +172,22 @@ class PackedExamples:
                              f"`palmkit pack` (without --no-verify-checksums the SHA-256 check "
                              f"finds this before training)")
 
-    def _file(self, shard: int) -> pq.ParquetFile:
+    def _file(self, shard: int):
+        """The shard's ``ParquetFile`` (groups: its row groups) or ``ArrayRecordReader``
+        (groups: ``ARRAY_RECORD_GROUP`` records each)."""
+        if shard not in self._files and self.spec.format == "array_record":
+            from array_record.python.array_record_module import ArrayRecordReader
+
+            try:
+                f = ArrayRecordReader(self._path(shard))
+                n = f.num_records()
+            except (OSError, RuntimeError, ValueError) as e:
+                raise self._corrupt(shard, "not readable as ArrayRecord", e) from e
+            if n != self.spec.examples_per_shard[shard]:
+                raise self._corrupt(shard, "record count", f"{n} records, the manifest says "
+                                    f"{self.spec.examples_per_shard[shard]}")
+            self._files[shard] = f
+            self._group_starts[shard] = list(range(0, n, ARRAY_RECORD_GROUP)) or [0]
         if shard not in self._files:
             try:
                 f = pq.ParquetFile(self._path(shard))
@@ -152,30 +208,59 @@ class PackedExamples:
         g = bisect.bisect_right(starts, row) - 1
         return g, starts[g]
 
-    def _group(self, shard: int, group: int) -> np.ndarray:
+    def _group(self, shard: int, group: int) -> dict[str, np.ndarray]:
         key = (shard, group)
         with self._lock:
             if key in self._cache:
                 self._cache.move_to_end(key)
                 return self._cache[key]
-            try:
-                table = self._file(shard).read_row_group(group, columns=["tokens"])
-            except (OSError, pa.ArrowException, KeyError) as e:
-                raise self._corrupt(shard, f"row group {group} not readable", e) from e
-        try:
-            col = table.column("tokens").combine_chunks()
-            rows = col.values.to_numpy().astype(np.int32, copy=False).reshape(-1, self.spec.seq_len)
-        except (pa.ArrowException, ValueError, AttributeError) as e:
-            what = f"row group {group} is not {self.spec.seq_len} int32 ids a row"
-            raise self._corrupt(shard, what, e) from e
+            if self.spec.format == "array_record":
+                arrays = self._records(shard, group)
+            else:
+                try:
+                    table = self._file(shard).read_row_group(group, columns=list(self.columns))
+                except (OSError, pa.ArrowException, KeyError) as e:
+                    raise self._corrupt(shard, f"row group {group} not readable", e) from e
+        if self.spec.format != "array_record":
+            arrays = self._columns(shard, group, table)
+        rows = arrays["tokens"]
         if rows.size and (rows.min() < 0 or rows.max() >= self.spec.vocab_size):
             raise self._corrupt(shard, f"row group {group}", f"ids in [{rows.min()}, {rows.max()}] "
                                 f"outside the vocabulary of {self.spec.vocab_size}")
         with self._lock:
-            self._cache[key] = rows
+            self._cache[key] = arrays
             while len(self._cache) > self._cache_groups:
                 self._cache.popitem(last=False)
-        return rows
+        return arrays
+
+    def _columns(self, shard: int, group: int, table: pa.Table) -> dict[str, np.ndarray]:
+        arrays = {}
+        for name in self.columns:
+            try:
+                col = table.column(name).combine_chunks()
+                arrays[name] = col.values.to_numpy().astype(np.int32, copy=False).reshape(
+                    -1, self.spec.seq_len)
+            except (pa.ArrowException, ValueError, AttributeError, KeyError) as e:
+                what = f"row group {group} is not {self.spec.seq_len} int32 {name} a row"
+                raise self._corrupt(shard, what, e) from e
+        return arrays
+
+    def _records(self, shard: int, group: int) -> dict[str, np.ndarray]:
+        """ArrayRecord records ``[group * ARRAY_RECORD_GROUP, ...)`` as columns
+        (``records.example_record``)."""
+        reader = self._file(shard)
+        start = group * ARRAY_RECORD_GROUP
+        stop = min(start + ARRAY_RECORD_GROUP, self.spec.examples_per_shard[shard])
+        k, t = len(self.columns), self.spec.seq_len
+        try:
+            data = reader.read(start, stop) if stop > start else []
+            flat = np.frombuffer(b"".join(data), dtype="<i4").astype(np.int32)
+            if flat.size != (stop - start) * k * t:
+                raise ValueError(f"{flat.size} int32 in {stop - start} records, not {k} x {t} each")
+        except (OSError, RuntimeError, ValueError) as e:
+            raise self._corrupt(shard, f"records [{start}, {stop}) not readable", e) from e
+        cube = flat.reshape(-1, k, t)
+        return {name: cube[:, j] for j, name in enumerate(self.columns)}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -184,6 +269,9 @@ class Batch:
     tokens: np.ndarray  # this process's slice, int32 (b_local, seq_len)
     first_example: int  # global index of the batch's first example (all processes)
     global_size: int
+    # With `palmkit pack --segment-ids` (same shape as tokens; records.SEGMENT_COLUMNS):
+    segment_ids: np.ndarray | None = None
+    positions: np.ndarray | None = None
 
 
 class StepBatches:
@@ -208,17 +296,19 @@ class StepBatches:
         start, stop = schedules.step_examples(k, self.schedule, self.skips)
         lo, hi = schedules.process_slice(start, stop, index=self.process_index,
                                          count=self.process_count)
-        return Batch(step=k, tokens=self._read(lo, hi), first_example=start, global_size=stop - start)
+        extra = {c: self._read(lo, hi, c) for c in self.examples.columns if c != "tokens"}
+        return Batch(step=k, tokens=self._read(lo, hi), first_example=start,
+                     global_size=stop - start, **extra)
 
-    def _read(self, lo: int, hi: int) -> np.ndarray:
+    def _read(self, lo: int, hi: int, column: str = "tokens") -> np.ndarray:
         n = len(self.examples)
         if hi <= n:
-            return self.examples.read(lo, hi)
+            return self.examples.read(lo, hi, column)
         if not self.allow_repeat:
             raise IndexError(f"examples [{lo}, {hi}) requested but the shards hold {n} "
                              f"(one epoch); pack more data, train fewer steps or pass --allow-repeat")
         idx = np.arange(lo, hi) % n
-        return np.stack([self.examples[int(i)] for i in idx])
+        return np.stack([self.examples.read(int(i), int(i) + 1, column)[0] for i in idx])
 
 
 def step_iterator(batches: StepBatches, *, prefetch: int = 2) -> Iterator[Batch]:

@@ -416,6 +416,10 @@ def main(config: TrainConfig) -> dict:
     config.validate(device_count=n_dev)
     spec = data.read_spec(config.data, verify_checksums=config.verify_checksums)
     model_cfg = model_config(config, spec)
+    # Before compiling: too little data for --steps is a one-line error, not a Grain traceback.
+    data.check_enough_examples(spec, steps=config.steps, schedule=config.batch_schedule,
+                               skips=checkpoint.read_skips(config.workdir),
+                               allow_repeat=config.allow_repeat)
     mesh = step.make_mesh(*config.mesh_shape(n_dev))
     compiled = step.build(model_cfg, optim_config(config), mesh)
     os.makedirs(config.workdir, exist_ok=True)

@@ -40,7 +40,7 @@ import apache_beam as beam
 
 from mixtures import Mixture
 from palmkit import flags
-from palmkit.records import Document, Reason
+from palmkit.records import Document, Reason, from_wire, to_wire
 from pipelines.stage import (REJECTS, STATS, StageOutput, SummariseStats, reject, require_one_of,
                              stat)
 
@@ -120,10 +120,12 @@ def find_duplicates(group: tuple[bytes, Iterable[Ref]]):
 
 
 def split_duplicates(joined: tuple[Ref, dict[str, list]]):
-    """(ref, {doc: [Document], dup: [survivor id]}) -> the document, kept or rejected."""
+    """(ref, {doc: [wire bytes of a Document], dup: [survivor id]}) -> the document, kept or
+    rejected."""
     _, groups = joined
     survivors = list(groups["dup"])
-    for doc in groups["doc"]:
+    for wire in groups["doc"]:
+        doc = from_wire(wire)
         yield stat(("docs", doc.component, bool(survivors)))
         if not survivors:
             yield doc
@@ -172,10 +174,11 @@ class ExactDedup(beam.PTransform):
             | "FindDuplicates" >> beam.FlatMap(find_duplicates).with_outputs(
                 STATS, main="dups")  # (duplicate's ref, survivor id)
         )
-        by_ref = dedup | "KeyByRef" >> beam.Map(lambda d, mx: (doc_ref(d, mx), d), m)  # (ref, doc)
+        # (ref, wire bytes): the join holds compressed documents (palmkit.records.to_wire)
+        by_ref = dedup | "KeyByRef" >> beam.Map(lambda d, mx: (doc_ref(d, mx), to_wire(d)), m)
         split = (
             {"doc": by_ref, "dup": groups.dups}
-            | "JoinDuplicates" >> beam.CoGroupByKey()  # (ref, {doc: [doc], dup: [survivor id]})
+            | "JoinDuplicates" >> beam.CoGroupByKey()  # (ref, {doc: [wire], dup: [survivor id]})
             | "Split" >> beam.FlatMap(split_duplicates).with_outputs(REJECTS, STATS, main="kept")
         )
         stats = ((groups[STATS], split[STATS])

@@ -8,13 +8,17 @@ stated). Comparing all pairs is impossible at corpus scale, so:
 2. ``CandidatePairs``: group by band key; within a bucket, members sorted by (size, id) pair
    with at most ``max_partners`` nearest predecessors whose size passes the length-ratio
    bound, so a bucket of 5,000 identical license headers gives <= 8 * 5,000 pairs, not 12.5M.
-3. ``VerifiedEdges``: each distinct pair gets its exact normalised Levenshtein similarity
-   ``1 - d / max(len_a, len_b)`` (``score_cutoff`` and the length-ratio pre-check make
-   hopeless pairs cheap); only pairs >= ``threshold`` become edges. Text components opted in
-   with ``cleaning.text_near_dedup`` use the signatures' Jaccard estimate instead.
+3. ``VerifiedEdges``: a first join by id moves every document once with its partners' ids:
+   documents in no candidate pair leave the stage there; the smaller id of each pair sends
+   its text to the larger, where a second join (candidates only) computes the exact
+   normalised Levenshtein similarity ``1 - d / max(len_a, len_b)`` (``score_cutoff`` and the
+   length-ratio pre-check make hopeless pairs cheap); only pairs >= ``threshold`` become
+   edges. Text components opted in with ``cleaning.text_near_dedup`` use the signatures'
+   Jaccard estimate instead. Everything before this step shuffles only band keys, sizes and
+   ids, so the DirectRunner holds one copy of the texts at a time, not three.
 4. ``components.ConnectedComponents``: distributed large-star/small-star rounds.
-5. ``Resolve``: per component, members in survivor order (longest text, then smallest id)
-   are clustered greedily: a member is removed only if its similarity to an earlier kept
+5. ``Resolve``: candidates joined with their component labels; per component, members in
+   survivor order (longest text, then smallest id) are clustered greedily: a member is removed only if its similarity to an earlier kept
    member (checked in order, at most ``max_survivor_checks`` of them) is >= ``threshold``;
    otherwise it is kept as a new survivor. This is the guard against chaining: A~B~C with
    A vs C below threshold keeps C. Every removed file is therefore >= threshold similar to the
@@ -30,13 +34,14 @@ directly and 99.9% ended in one connected component.
 from __future__ import annotations
 
 import dataclasses
+import zlib
 from typing import Any, Iterable, Iterator
 
 import apache_beam as beam
 import numpy as np
 
 from palmkit import flags
-from palmkit.records import Document, Reason
+from palmkit.records import Document, Reason, from_wire, to_wire
 from pipelines.clean import minhash
 from pipelines.clean.components import ConnectedComponents, rounds_used
 from pipelines.clean.minhash import MinHashParams
@@ -105,9 +110,7 @@ def doc_size(doc: Document, mode: str, sig_shingles: int) -> int:
 
 
 class SignDoFn(beam.DoFn):
-    """Document -> band entries (band_key, (size, id)) and payloads (id, (mode, payload))."""
-
-    PAYLOADS = "payloads"
+    """Document -> band entries (band_key, (size, id)): no text leaves this step."""
 
     def __init__(self, options: NearDedupOptions, modes: dict[str, str]):
         self.options = options
@@ -125,8 +128,6 @@ class SignDoFn(beam.DoFn):
         size = doc_size(doc, mode, shingles.size)
         for key in minhash.band_keys(sig, params, namespace=doc.component):
             yield key, (size, doc.id)
-        payload = doc.text if mode == LEVENSHTEIN else sig.tobytes()
-        yield beam.pvalue.TaggedOutput(self.PAYLOADS, (doc.id, (mode, payload)))
 
 
 def bucket_candidates(
@@ -159,39 +160,86 @@ def similarity(mode: str, a: Any, b: Any, threshold: float) -> float:
     return minhash.jaccard_estimate(np.frombuffer(a, np.uint32), np.frombuffer(b, np.uint32))
 
 
-def send_first_payload(joined: tuple[str, dict[str, list]]) -> Iterator[tuple[str, tuple]]:
-    """(a, {payload, partners}) -> (b, (a, mode, payload_a)) for each candidate partner b."""
-    a, groups = joined
-    if not groups["payload"]:
-        return
-    mode, payload = groups["payload"][0]
-    for b in sorted(groups["partners"]):
-        yield b, (a, mode, payload)
+def unpack(mode: str, payload: bytes) -> Any:
+    """``SendPayloadsDoFn.payload`` -> the text (Levenshtein) or the signature bytes."""
+    return zlib.decompress(payload).decode("utf-8", "surrogatepass") if mode == LEVENSHTEIN else payload
 
 
-def verify_pairs(
-    joined: tuple[str, dict[str, list]], *, options: NearDedupOptions
-) -> Iterator[tuple[str, str]]:
-    """(b, {payload, firsts}) -> edges (a, b) whose similarity is >= the mode's threshold."""
-    b, groups = joined
-    if not groups["payload"]:
-        return
-    _, payload_b = groups["payload"][0]
-    for a, mode, payload_a in sorted(groups["firsts"], key=lambda t: t[0]):
-        threshold = options.threshold_for(mode)
-        if similarity(mode, payload_a, payload_b, threshold) >= threshold:
-            yield a, b
+def pair_ends(pair: tuple[str, str]) -> Iterator[tuple[str, str]]:
+    """(a, b) -> (a, b) and (b, a): every member of a pair learns its partner's id."""
+    a, b = pair
+    yield a, b
+    yield b, a
+
+
+class SendPayloadsDoFn(beam.DoFn):
+    """(id, {doc: [wire bytes of a Document], partner: [id]}) -> the document alone (no
+    candidate partner: main output, final), or ``TaggedOutput(CANDIDATES, (id, wire))`` plus,
+    per partner b > id,
+    ``TaggedOutput(SENT, (b, (id, mode, payload)))``: the text (Levenshtein) or signature
+    bytes (Jaccard) travels once per pair, from its smaller id to the larger one."""
+
+    CANDIDATES, SENT = "candidates", "sent"
+
+    def __init__(self, options: NearDedupOptions, modes: dict[str, str]):
+        self.options, self.modes, self.perms = options, modes, None
+
+    def setup(self):
+        self.perms = minhash.permutations(self.options.minhash)
+
+    def process(self, joined: tuple[str, dict[str, list]]):
+        doc_id, groups = joined
+        partners = sorted(set(groups["partner"]))
+        for wire in groups["doc"]:
+            doc = from_wire(wire)
+            if not partners:
+                yield doc
+                continue
+            yield beam.pvalue.TaggedOutput(self.CANDIDATES, (doc_id, wire))
+            mode = self.modes[doc.component]
+            payload = self.payload(doc, mode)
+            for b in partners:
+                if b > doc_id:
+                    yield beam.pvalue.TaggedOutput(self.SENT, (b, (doc_id, mode, payload)))
+
+    def payload(self, doc: Document, mode: str) -> bytes:
+        """What a pair's verification needs of one side: the text, zlib-compressed (code
+        compresses ~4x at level 1, and a text is copied once per pair it is in), or the
+        signature (Jaccard: 400 bytes)."""
+        if mode == LEVENSHTEIN:
+            return zlib.compress(doc.text.encode("utf-8", "surrogatepass"), 1)
+        return minhash.signature(doc.text, self.options.minhash, self.perms).tobytes()
+
+
+class VerifyDoFn(SendPayloadsDoFn):
+    """(b, {doc: [wire], firsts: [(a, mode, payload_a)]}) -> edges (a, b) whose similarity
+    is >= the mode's threshold, and ``TaggedOutput(CANDIDATES, (b, wire))`` for resolve."""
+
+    def process(self, joined: tuple[str, dict[str, list]]):
+        b, groups = joined
+        for wire in groups["doc"]:
+            yield beam.pvalue.TaggedOutput(self.CANDIDATES, (b, wire))
+            firsts = sorted(groups["firsts"], key=lambda t: t[0])
+            if not firsts:
+                continue
+            doc = from_wire(wire)
+            mode = self.modes[doc.component]
+            own = doc.text if mode == LEVENSHTEIN else self.payload(doc, mode)
+            for a, _, payload_a in firsts:
+                threshold = self.options.threshold_for(mode)
+                if similarity(mode, unpack(mode, payload_a), own, threshold) >= threshold:
+                    yield a, b
 
 
 def route_for_resolve(joined: tuple[str, dict[str, list]]):
-    """(id, {doc, root}) -> the document itself when it has no near-duplicate, else
-    ``TaggedOutput("clustered", (root, doc))``."""
+    """(id, {doc: [wire], root: [root id]}) -> the document itself when it has no
+    near-duplicate, else ``TaggedOutput("clustered", (root, wire))``."""
     _, groups = joined
-    for doc in groups["doc"]:
+    for wire in groups["doc"]:
         if groups["root"]:
-            yield beam.pvalue.TaggedOutput("clustered", (groups["root"][0], doc))
+            yield beam.pvalue.TaggedOutput("clustered", (groups["root"][0], wire))
         else:
-            yield doc
+            yield from_wire(wire)
 
 
 def survivor_order(doc: Document) -> tuple[int, str]:
@@ -245,10 +293,10 @@ def size_bucket(n: int) -> str:
 
 def resolve(root_docs: tuple[str, Iterable[Document]], *, options: NearDedupOptions,
             modes: dict[str, str]):
-    """(root id, [Document]) of one cluster -> kept documents, near-duplicate rejects, and
-    stats rows ``(key, n)``."""
-    _, docs = root_docs
-    docs = list(docs)
+    """(root id, [wire bytes of a Document]) of one cluster -> kept documents, near-duplicate
+    rejects, and stats rows ``(key, n)``."""
+    _, wires = root_docs
+    docs = [from_wire(w) for w in wires]
     mode = modes[docs[0].component]
     decisions = resolve_component(docs, options=options, mode=mode)
     yield stat(size_bucket(len(docs)))
@@ -279,8 +327,9 @@ def needs_dedup(doc: Document, n_partitions: int, modes: dict[str, str]) -> int:
     return 1 if doc.component in modes else 0
 
 
-def keyed_by_id(doc: Document) -> tuple[str, Document]:
-    return doc.id, doc
+def keyed_by_id(doc: Document) -> tuple[str, bytes]:
+    """(id, wire bytes): a join holds the compressed document, not the object."""
+    return doc.id, to_wire(doc)
 
 
 def one(_element: Any, key: str) -> tuple[str, int]:
@@ -309,48 +358,58 @@ class _CandidatePairs(beam.PTransform):
 
 
 class _VerifiedEdges(beam.PTransform):
-    """(pairs (a, b), payloads (id, (mode, payload))) -> edges (a, b) whose exact similarity
-    passes the threshold.
+    """(docs, pairs (a, b)) -> (alone, candidates, edges): documents in no candidate pair
+    (final, never shuffled again), ``(id, wire bytes)`` of the documents in one, and edges (a, b)
+    whose exact similarity passes the threshold.
 
-    Two joins bring both payloads together: by the first id, then by the second; a payload
-    travels once per pair it is in, plus twice for the join itself.
+    Two joins by id. The first moves every document once with its partners' ids; the second
+    only the candidates, each with its smaller partners' payloads (a text travels once per
+    pair it is the smaller id of). On the DirectRunner a join's input is held in memory until
+    it runs, so this order keeps at most one copy of all texts alive (docs/scale.md).
     """
-
-    def __init__(self, options: NearDedupOptions):
-        super().__init__()
-        self.options = options
-
-    def expand(self, pairs_and_payloads):
-        pairs, payloads = pairs_and_payloads
-        # (a, {payload: [(mode, payload)], partners: [b]})
-        firsts = {"payload": payloads, "partners": pairs} | "JoinFirst" >> beam.CoGroupByKey()
-        # (b, (a, mode, payload_a))
-        by_second = firsts | "SendFirst" >> beam.FlatMap(send_first_payload)
-        return (
-            {"payload": payloads, "firsts": by_second}
-            | "JoinSecond" >> beam.CoGroupByKey()  # (b, {payload: [...], firsts: [...]})
-            | "Verify" >> beam.FlatMap(verify_pairs, options=self.options)
-        )
-
-
-class _Resolve(beam.PTransform):
-    """(docs, labels (id, root id)) -> kept documents, rejects and stats rows (key, n)."""
 
     def __init__(self, options: NearDedupOptions, modes: dict[str, str]):
         super().__init__()
         self.options, self.modes = options, modes
 
-    def expand(self, docs_and_labels):
-        docs, labels = docs_and_labels
-        keyed = docs | "KeyById" >> beam.Map(keyed_by_id)  # (id, doc)
+    def expand(self, docs_and_pairs):
+        docs, pairs = docs_and_pairs
+        c = SendPayloadsDoFn.CANDIDATES
+        keyed = docs | "KeyById" >> beam.Map(keyed_by_id)  # (id, wire)
+        ends = pairs | "PairEnds" >> beam.FlatMap(pair_ends)  # (id, partner id)
+        sent = (
+            {"doc": keyed, "partner": ends}
+            | "JoinPartners" >> beam.CoGroupByKey()  # (id, {doc: [wire], partner: [id]})
+            | "SendPayloads" >> beam.ParDo(SendPayloadsDoFn(self.options, self.modes))
+            .with_outputs(c, SendPayloadsDoFn.SENT, main="alone")
+        )
+        verified = (
+            {"doc": sent[c], "firsts": sent[SendPayloadsDoFn.SENT]}
+            | "JoinPayloads" >> beam.CoGroupByKey()  # (b, {doc: [wire], firsts: [(a, mode, p)]})
+            | "Verify" >> beam.ParDo(VerifyDoFn(self.options, self.modes))
+            .with_outputs(c, main="edges")
+        )
+        return sent.alone, verified[c], verified.edges
+
+
+class _Resolve(beam.PTransform):
+    """(candidates (id, wire), labels (id, root id)) -> kept documents, rejects and stats rows
+    (key, n)."""
+
+    def __init__(self, options: NearDedupOptions, modes: dict[str, str]):
+        super().__init__()
+        self.options, self.modes = options, modes
+
+    def expand(self, candidates_and_labels):
+        candidates, labels = candidates_and_labels
         routed = (
-            {"doc": keyed, "root": labels}
-            | "JoinLabels" >> beam.CoGroupByKey()  # (id, {doc: [doc], root: [root id]})
+            {"doc": candidates, "root": labels}
+            | "JoinLabels" >> beam.CoGroupByKey()  # (id, {doc: [wire], root: [root id]})
             | "Route" >> beam.FlatMap(route_for_resolve).with_outputs("clustered", main="alone")
         )
         resolved = (
-            routed.clustered  # (root id, doc)
-            | "GroupComponents" >> beam.GroupByKey()  # (root id, [doc])
+            routed.clustered  # (root id, wire)
+            | "GroupComponents" >> beam.GroupByKey()  # (root id, [wire])
             | "ResolveComponents" >> beam.FlatMap(
                 resolve, options=self.options, modes=self.modes).with_outputs(
                 REJECTS, STATS, main="kept")
@@ -377,15 +436,14 @@ class NearDedup(beam.PTransform):
     def expand(self, docs):
         options, modes = self.options, self.modes
         passthrough, dedup = docs | "Route" >> beam.Partition(needs_dedup, 2, modes)
-        signed = dedup | "Signatures" >> beam.ParDo(SignDoFn(options, modes)).with_outputs(
-            SignDoFn.PAYLOADS, main="bands"
-        )
-        pairs = signed.bands | "CandidatePairs" >> _CandidatePairs(options, modes)
-        edges = (pairs, signed[SignDoFn.PAYLOADS]) | "VerifiedEdges" >> _VerifiedEdges(options)
+        bands = dedup | "Signatures" >> beam.ParDo(SignDoFn(options, modes))  # (key, (size, id))
+        pairs = bands | "CandidatePairs" >> _CandidatePairs(options, modes)  # (a, b), a < b
+        alone, candidates, edges = (dedup, pairs) | "VerifiedEdges" >> _VerifiedEdges(
+            options, modes)
         # labels: (id, root id); cc_counts: ("unsettled.<round>", 0 or 1)
         labels, cc_counts = edges | "Components" >> ConnectedComponents(
             max_rounds=options.max_rounds)
-        kept, rejects, counts = (dedup, labels) | "Resolve" >> _Resolve(options, modes)
+        kept, rejects, counts = (candidates, labels) | "Resolve" >> _Resolve(options, modes)
         stats = (
             (
                 pairs | "CountCandidates" >> beam.Map(one, "candidate_pairs"),
@@ -397,5 +455,5 @@ class NearDedup(beam.PTransform):
             | "FlattenCounts" >> beam.Flatten()
             | "Stats" >> SummariseStats(STAGE, summarise)
         )
-        kept = (passthrough, kept) | "FlattenPassthrough" >> beam.Flatten()
+        kept = (passthrough, alone, kept) | "FlattenPassthrough" >> beam.Flatten()
         return StageOutput(kept, rejects, stats)

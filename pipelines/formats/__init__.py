@@ -10,7 +10,10 @@ from pipelines.formats.base import SourceFormat
 from pipelines.formats.code_tree import CodeTree
 from pipelines.formats.jsonl import Jsonl
 from pipelines.formats.parquet import Parquet
+from pipelines.formats.text import Text
 from pipelines.formats.tfds import Tfds
+from pipelines.formats.warc import Warc
+from pipelines.formats.wet import Wet
 
 #: ``format:`` name -> its class, in the order error messages list them.
 FORMATS: dict[str, type[SourceFormat]] = {
@@ -18,6 +21,9 @@ FORMATS: dict[str, type[SourceFormat]] = {
     "parquet": Parquet,
     "code_tree": CodeTree,
     "tfds": Tfds,
+    "wet": Wet,
+    "warc": Warc,
+    "text": Text,
 }
 
 

@@ -33,7 +33,7 @@ from pipelines.formats.records import Output, display_path
 #: Document fields a sources entry may map to the record's own field names (``fields``).
 MAPPABLE_FIELDS = ("path", "repo", "license", "programming_language")
 #: Keys every sources entry takes, whatever its format.
-COMMON_KEYS = frozenset({"format", "id_field", "fields"})
+COMMON_KEYS = frozenset({"format", "id_field", "fields", "keep"})
 
 
 class SourceError(UserError):
@@ -52,6 +52,7 @@ class SourceSpec:
     text_field: str = "text"
     id_field: str = "id"
     fields: tuple[tuple[str, str], ...] = ()  # (Document field, record field)
+    keep: tuple[str, ...] = ()  # record fields copied into Document.metadata (sources ``keep``)
     options: Any = None  # the format's own keys, resolved (a frozen dataclass of the format)
     summary: tuple[tuple[str, Any], ...] = ()  # the format's ``summary``, for the manifest
 
@@ -61,14 +62,18 @@ class SourceSpec:
 
     def source_name(self, path: str) -> str:
         """How ``path`` is written in ``Document.source`` (and hashed into ids): relative to the
-        sources file's folder when inside it, so outputs do not change when the corpus moves."""
+        sources file's folder when inside it (a local folder or a URL's), so outputs do not
+        change when the corpus moves, or moves to a bucket."""
         if self.base and not is_remote(path) and path.startswith(self.base.rstrip(os.sep) + os.sep):
             return os.path.relpath(path, self.base).replace(os.sep, "/")
+        if self.base and is_remote(path) and path.startswith(self.base.rstrip("/") + "/"):
+            return path[len(self.base.rstrip("/")) + 1:]  # a sources file at a URL: the same
         return path
 
     def describe(self) -> dict[str, Any]:
         """JSON-able summary for the manifest (paths relative to the sources file)."""
-        return {"component": self.component, "format": self.format, **dict(self.summary)}
+        kept = {"keep": list(self.keep)} if self.keep else {}
+        return {"component": self.component, "format": self.format, **dict(self.summary), **kept}
 
 
 @dataclasses.dataclass(frozen=True)

@@ -84,7 +84,7 @@ def read_parquet_row_group(item: WorkItem) -> Iterator[Output]:
             return
         done, error = 0, None
         try:
-            wanted = {spec.text_field, spec.id_field, *spec.field_map().values()}
+            wanted = {spec.text_field, spec.id_field, *spec.field_map().values(), *spec.keep}
             columns = [c for c in pf.schema_arrow.names if c in wanted]
             batches = pf.iter_batches(batch_size=PARQUET_BATCH_ROWS, row_groups=[item.start],
                                       columns=columns)

@@ -7,12 +7,14 @@ type): the id is a string or an integer (-> its decimal string; missing, null or
 ``repo``, ``programming_language`` are strings, ``license`` a string or a list of strings; a
 string with an unpaired surrogate is invalid too (Parquet cannot store it). Any other exception
 while converting one record is that record's ``invalid_field``. A ``text`` that is not a string
-is validation's ``missing_text``. Pure functions, no Beam.
+is validation's ``missing_text``. Kept fields (``keep``) never reject: see ``metadata_value``.
+Pure functions, no Beam.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 from typing import TYPE_CHECKING, Any, Mapping
 
 from palmkit.records import Document, Reason, Reject, make_id
@@ -136,22 +138,52 @@ def _field_name(field: str, record_field: str) -> str:
 
 
 def record_to_document(row: Mapping[str, Any], *, spec: SourceSpec, source: str,
-                       record: int) -> Output:
+                       record: int, metadata: Mapping[str, Any] | None = None) -> Output:
     """A parsed record (JSON object, Parquet row, TFDS example) -> Document, or this record's
     Reject: ``invalid_field`` for an id or metadata field of the wrong type, or for any other
     exception while converting it (one record's problem never ends its file).
 
     ``text`` is passed through as found (validation rejects a missing or non-string one);
     bytes are decoded here, strictly, because only here is the raw value known.
+
+    ``Document.metadata`` is ``metadata`` (what the format itself knows, e.g. a WARC record's
+    url and date) updated with the record fields ``spec.keep`` names (``metadata_value``).
     """
     try:
-        return _record_to_document(row, spec=spec, source=source, record=record)
+        doc = _record_to_document(row, spec=spec, source=source, record=record)
+        if isinstance(doc, Document) and (metadata or spec.keep):
+            doc.metadata = kept_metadata(row, keep=spec.keep, extra=metadata)
+        return doc
     except Exception as e:  # InvalidField, or anything a strange record may raise
         detail = str(e) if isinstance(e, InvalidField) else \
             f"cannot convert the record: {type(e).__name__}: {e}"
         doc_id, text = _reject_id_text(row, spec, source, record)
         return reject(spec, source, record, reason=Reason.INVALID_FIELD, detail=detail,
                       text=text, doc_id=doc_id)
+
+
+def metadata_value(value: Any, what: str) -> str | None:
+    """A kept field as stored in ``Document.metadata``: a string as it is, bytes decoded
+    (invalid UTF-8 replaced), None (null) -> None (left out), any other value JSON-encoded
+    (``3`` -> ``"3"``, ``[1, 2]`` -> ``"[1, 2]"``, keys sorted, non-ASCII kept)."""
+    value = _plain(value)
+    if value is None or isinstance(value, str):
+        return _storable(value, what)
+    if isinstance(value, bytes):
+        return _storable(value.decode("utf-8", errors="replace"), what)
+    return _storable(json.dumps(value, ensure_ascii=False, sort_keys=True, default=str), what)
+
+
+def kept_metadata(row: Mapping[str, Any], *, keep: tuple[str, ...],
+                  extra: Mapping[str, Any] | None = None) -> dict[str, str]:
+    """``extra`` then the ``keep`` fields of ``row`` (a field missing or null is left out),
+    in that order (the order the map is written in)."""
+    out: dict[str, str] = {}
+    for key, value in [*(extra or {}).items(), *((k, row.get(k)) for k in keep)]:
+        text = metadata_value(value, f"kept field {key!r}")
+        if text is not None:
+            out[str(key)] = text
+    return out
 
 
 def _reject_id_text(row: Any, spec: SourceSpec, source: str, record: int) -> tuple:

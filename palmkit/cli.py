@@ -16,10 +16,18 @@ and help is written once, on the config field, and ``--help`` shows it once. Mod
 imported only when their subcommand is used, so ``palmkit --help`` is instant and does not
 import Beam or JAX (``palmkit pack --help`` imports its job module, Beam included).
 
-Logging is configured here, once, before the subcommand runs: INFO lines from palmkit's own
-loggers, warnings only from Beam, absl and JAX. Every subcommand takes ``--quiet``: warnings
-and errors only, no progress bars (`palmkit train`'s old ``--no-progress`` still works, out of
-the help).
+Logging is configured here, once, before the subcommand's module is imported (so that what
+Beam logs at import goes through palmkit's handler): INFO lines from palmkit's own loggers,
+warnings only from Beam, absl and JAX. Every subcommand takes ``--quiet``: warnings and errors
+only, no progress bars (`palmkit train`'s old ``--no-progress`` still works, out of the help),
+and ``--verbose``: INFO from every library, Beam's SDK workers included. Without
+``--verbose``, Beam's noise is dropped (``NOISE``): its import-time "apitools not found"
+warning (palmkit uses no BigQuery), and in Beam jobs the SDK harness's INFO lines of
+``--direct_running_mode=multi_processing`` workers (``--default_sdk_harness_log_level=WARNING``
+is added to the pipeline options unless given; palmkit's own loggers stay at INFO there unless
+``--quiet``, see ``harness_log_args``) and the copies of their start-up warnings that
+the job service forwards. Each worker process still prints the ~3 lines it writes to stderr
+before it has read its options (its own apitools warning among them).
 
 Errors: a ``palmkit.errors.UserError`` (and a missing or unreadable path, ``FileNotFoundError``
 and friends) ends the command with exit code 2 and one line, ``palmkit COMMAND: error: ...``;
@@ -32,6 +40,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import logging
 import sys
 
@@ -43,6 +52,21 @@ USER_ERRORS = (UserError, FileNotFoundError, NotADirectoryError, IsADirectoryErr
 DEBUG_FLAG = "--debug"
 QUIET_FLAG, QUIET_ALIASES = "--quiet", ("--no-progress",)
 QUIET_HELP = "only warnings and errors: no INFO log lines, no progress bars"
+VERBOSE_FLAG = "--verbose"
+VERBOSE_HELP = ("INFO log lines of every library too (Beam, its SDK workers, JAX), and Beam's "
+                "import warnings")
+#: Log messages (logger name, text in the message) dropped unless --verbose: the warning that
+#: importing apache_beam logs through the root logger when the optional apitools is missing
+#: (palmkit uses no BigQuery), and the copies that multi-processing runs forward from each SDK
+#: worker of two harmless start-up warnings (the args are Beam's own; palmkit checks the
+#: user's pipeline options before launch, pipelines.beam_options).
+_JOB_SERVICE = "apache_beam.runners.portability.local_job_service"
+NOISE = (("root", "apitools not found"),
+         (_JOB_SERVICE, "No semi_persistent_directory found"),
+         (_JOB_SERVICE, "Discarding unparseable args: ["))
+#: Beam pipeline option added to Beam jobs unless --verbose (or the option is given).
+HARNESS_LOG_OPTION = "--default_sdk_harness_log_level"
+HARNESS_OVERRIDES_OPTION = "--sdk_harness_log_level_overrides"
 
 #: Top-level packages whose loggers are palmkit's own (INFO unless --quiet).
 OWN_LOGGERS = ("palmkit", "pipelines", "tokenizer", "trainer", "model_stub", "mixtures")
@@ -74,7 +98,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         description="Build PaLM-style pretraining data and train on it.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="Run `palmkit COMMAND --help` for a command's options; every command takes "
-               f"{QUIET_FLAG} ({QUIET_HELP}).",
+               f"{QUIET_FLAG} ({QUIET_HELP}) and {VERBOSE_FLAG}.",
     )
     from palmkit import __version__
 
@@ -94,6 +118,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
             _load(name).configure(p)
             for leaf in _leaves(p):
                 _add_quiet(leaf)
+                _add_verbose(leaf)
     return parser
 
 
@@ -115,6 +140,37 @@ def _add_quiet(parser: argparse.ArgumentParser) -> None:
         action.option_strings = [QUIET_FLAG]  # the old spelling parses but is not shown
 
 
+def _add_verbose(parser: argparse.ArgumentParser) -> None:
+    """``--verbose`` on every subcommand (unless its config already declares it)."""
+    if VERBOSE_FLAG not in parser._option_string_actions:
+        parser.add_argument(VERBOSE_FLAG, dest="verbose", action="store_true", help=VERBOSE_HELP)
+
+
+class _NoiseFilter(logging.Filter):
+    """Drops the records listed in ``NOISE``."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not any(record.name == name and text in record.getMessage()
+                       for name, text in NOISE)
+
+
+def harness_log_args(extra: list[str], *, verbose: bool, quiet: bool = False) -> list[str]:
+    """Beam pipeline options ``extra`` plus ``--default_sdk_harness_log_level=WARNING`` (the SDK
+    workers of multi-processing runs log INFO by default, ~40 lines a worker) unless verbose or
+    already given; unless quiet, palmkit's own loggers stay at INFO on the workers (progress
+    lines, per worker) through ``--sdk_harness_log_level_overrides``, unless that is given."""
+    def given(option: str) -> bool:
+        return any(a == option or a.startswith(option + "=") for a in extra)
+
+    out = list(extra)
+    if not verbose and not given(HARNESS_LOG_OPTION):
+        out.append(f"{HARNESS_LOG_OPTION}=WARNING")
+        if not quiet and not given(HARNESS_OVERRIDES_OPTION):
+            out.append(HARNESS_OVERRIDES_OPTION + "="
+                       + json.dumps({name: "INFO" for name in OWN_LOGGERS}))
+    return out
+
+
 class _StderrHandler(logging.StreamHandler):
     """Writes to ``sys.stderr`` as it is at each record (a test's capture may replace it)."""
 
@@ -130,9 +186,9 @@ class _StderrHandler(logging.StreamHandler):
         pass
 
 
-def configure_logging(*, quiet: bool = False) -> None:
+def configure_logging(*, quiet: bool = False, verbose: bool = False) -> None:
     """One stderr handler on the root logger; palmkit's loggers at INFO (WARNING if ``quiet``),
-    everything else at WARNING.
+    everything else at WARNING (INFO, and ``NOISE`` kept, if ``verbose``, which wins).
 
     Importing Beam logs a warning through ``logging.warning``, which installs a plain root
     ``StreamHandler`` (``basicConfig``) that would make a later ``basicConfig`` a no-op: that
@@ -144,18 +200,25 @@ def configure_logging(*, quiet: bool = False) -> None:
             root.removeHandler(handler)
     handler = _StderrHandler()
     handler.setFormatter(logging.Formatter(LOG_FORMAT, datefmt="%H:%M:%S"))
+    if not verbose:
+        handler.addFilter(_NoiseFilter())
     root.addHandler(handler)
-    root.setLevel(logging.WARNING)
+    root.setLevel(logging.INFO if verbose else logging.WARNING)
     for name in OWN_LOGGERS:
-        logging.getLogger(name).setLevel(logging.WARNING if quiet else logging.INFO)
+        logging.getLogger(name).setLevel(logging.WARNING if quiet and not verbose
+                                         else logging.INFO)
     for name in CHATTY_LOGGERS:
-        logging.getLogger(name).setLevel(logging.WARNING)
+        logging.getLogger(name).setLevel(logging.INFO if verbose else logging.WARNING)
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = DEBUG_FLAG in argv
     argv = [a for a in argv if a != DEBUG_FLAG]
+    verbose = VERBOSE_FLAG in argv
+    # before any subcommand module (Beam) is imported; again below, once the flags are parsed
+    configure_logging(quiet=any(a in (QUIET_FLAG, *QUIET_ALIASES) for a in argv),
+                      verbose=verbose)
     command = next((a for a in argv if not a.startswith("-")), None)
     if command not in COMMANDS:
         command = None
@@ -164,7 +227,11 @@ def main(argv: list[str] | None = None) -> int:
     module = _load(args.command)
     if extra and not getattr(module, "ACCEPTS_EXTRA", False):
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
-    configure_logging(quiet=getattr(args, "quiet", False) or getattr(module, "QUIET", False))
+    verbose = getattr(args, "verbose", False)
+    quiet = getattr(args, "quiet", False) or getattr(module, "QUIET", False)
+    configure_logging(quiet=quiet, verbose=verbose)
+    if getattr(module, "ACCEPTS_EXTRA", False):  # a Beam job: extra are pipeline options
+        extra = harness_log_args(extra, verbose=verbose, quiet=quiet)
     try:
         return int(module.run(args, extra) or 0)
     except USER_ERRORS as e:

@@ -27,14 +27,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, extra: list[str]) -> int:
     from palmkit import flags
+    from palmkit.tables import count_table
     from pipelines.corpus import CorpusConfig, main
 
     config = flags.from_args(CorpusConfig, args)
     manifest = main(config, extra)
     if manifest is not None:
-        for comp, c in manifest.counts.items():
-            rejected = sum(c["rejected"].values())
-            print(f"{comp:12s} read {c['read']:>9,d}  kept {c['kept']:>9,d}  "
-                  f"rejected {rejected:>9,d}  {c['rejected']}")
+        print(count_table(manifest.counts))
         print(f"wrote {len(manifest.outputs)} files and manifest.json to {config.output}")
     return 0

@@ -113,3 +113,55 @@ def test_logging_is_configured_once_for_every_command(capsys):
     cli.configure_logging(quiet=True)
     assert logging.getLogger("trainer").getEffectiveLevel() == logging.WARNING
     cli.configure_logging()
+
+
+# -- --verbose and Beam's noise (issue 17) -----------------------------------------------------
+
+def _corpus_stderr(tmp_path, *flags):
+    import pathlib
+    import subprocess
+    import sys
+
+    out = tmp_path / f"out{len(flags)}"
+    proc = subprocess.run(
+        [sys.executable, "-m", "palmkit.cli", "corpus", "--sources", "data/sample/sources.yaml",
+         "--output", str(out), "--stages", "none", "--quality-alpha", "1", *flags],
+        capture_output=True, text=True, timeout=300,
+        cwd=pathlib.Path(__file__).resolve().parents[1])
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return proc.stderr
+
+
+def test_beams_import_warning_is_hidden_unless_verbose(tmp_path):
+    quiet = _corpus_stderr(tmp_path)
+    assert "apitools" not in quiet and "INFO apache_beam" not in quiet
+    assert "INFO pipelines.corpus: corpus: read" in quiet  # palmkit's own progress stays
+    verbose = _corpus_stderr(tmp_path, "--verbose")
+    assert "apitools not found" in verbose and "INFO apache_beam" in verbose
+
+
+def test_noise_filter_and_harness_log_level():
+    import logging
+
+    def record(name, msg):
+        return logging.LogRecord(name, logging.WARNING, __file__, 1, msg, None, None)
+
+    noise = cli._NoiseFilter()
+    assert not noise.filter(record("root", "apitools not found, and bigquery client ..."))
+    assert noise.filter(record("root", "something else"))
+    assert noise.filter(record("pipelines.corpus", "apitools not found"))  # only Beam's own
+    assert cli.harness_log_args(["--runner=DirectRunner"], verbose=False, quiet=True) == [
+        "--runner=DirectRunner", "--default_sdk_harness_log_level=WARNING"]
+    args = cli.harness_log_args([], verbose=False)  # palmkit's progress lines stay on workers
+    assert args[0] == "--default_sdk_harness_log_level=WARNING"
+    assert args[1].startswith('--sdk_harness_log_level_overrides={"palmkit": "INFO"')
+    assert cli.harness_log_args(["--x=1"], verbose=True) == ["--x=1"]
+    given = ["--default_sdk_harness_log_level=DEBUG"]
+    assert cli.harness_log_args(given, verbose=False) == given
+
+
+@pytest.mark.parametrize("argv", [["corpus", "--sources", "s", "--output", "o"],
+                                  ["stats", "DIR"], ["model", "info", "--preset", "palm-tiny"]])
+def test_verbose_is_on_every_subcommand(argv):
+    args, _ = cli.build_parser(argv[0]).parse_known_args([*argv, "--verbose"])
+    assert args.verbose is True

@@ -87,8 +87,28 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+#: Top-level modules of optional extras -> the extra that installs them (``pip install palmkit`` alone
+#: has the data side; the trainer's JAX stack is the ``train`` extra, see pyproject.toml).
+EXTRA_OF_MODULE = {"jax": "train", "jaxlib": "train", "flax": "train", "optax": "train",
+                   "orbax": "train", "grain": "train", "tensorboardX": "train", "tqdm": "train",
+                   "tokenizers": "hf", "tensorflow": "tensorflow", "libtpu": "tpu"}
+
+
 def _load(name: str):
-    return importlib.import_module(COMMANDS[name][0])
+    try:
+        return importlib.import_module(COMMANDS[name][0])
+    except ModuleNotFoundError as e:
+        missing_extra(name, e)
+        raise
+
+
+def missing_extra(command: str, error: ModuleNotFoundError) -> None:
+    """Raise a one-line ``UserError`` when ``error`` is a module of an optional extra."""
+    top = (error.name or "").split(".")[0]
+    if top in EXTRA_OF_MODULE:
+        extra = EXTRA_OF_MODULE[top]
+        raise UserError(f"`palmkit {command}` needs the {extra} extra ({top} is not installed): "
+                        f"pip install 'palmkit[{extra}]'") from error
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
@@ -115,7 +135,11 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
             allow_abbrev=False,  # defaults are in the help texts (palmkit.flags), once
         )
         if name == command:  # only the chosen command's module is imported
-            _load(name).configure(p)
+            try:
+                _load(name).configure(p)
+            except ModuleNotFoundError as e:  # configs that import an optional extra
+                missing_extra(name, e)
+                raise
             for leaf in _leaves(p):
                 _add_quiet(leaf)
                 _add_verbose(leaf)
@@ -222,9 +246,15 @@ def main(argv: list[str] | None = None) -> int:
     command = next((a for a in argv if not a.startswith("-")), None)
     if command not in COMMANDS:
         command = None
-    parser = build_parser(command)
-    args, extra = parser.parse_known_args(argv)
-    module = _load(args.command)
+    try:
+        parser = build_parser(command)
+        args, extra = parser.parse_known_args(argv)
+        module = _load(args.command)
+    except UserError as e:  # an optional extra is missing
+        if debug:
+            raise
+        print(f"palmkit {command}: error: {e}", file=sys.stderr)
+        return 2
     if extra and not getattr(module, "ACCEPTS_EXTRA", False):
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     verbose = getattr(args, "verbose", False)
@@ -233,7 +263,11 @@ def main(argv: list[str] | None = None) -> int:
     if getattr(module, "ACCEPTS_EXTRA", False):  # a Beam job: extra are pipeline options
         extra = harness_log_args(extra, verbose=verbose, quiet=quiet)
     try:
-        return int(module.run(args, extra) or 0)
+        try:
+            return int(module.run(args, extra) or 0)
+        except ModuleNotFoundError as e:  # an extra imported lazily by the job
+            missing_extra(args.command, e)
+            raise
     except USER_ERRORS as e:
         if debug:
             raise

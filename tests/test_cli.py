@@ -165,3 +165,19 @@ def test_noise_filter_and_harness_log_level():
 def test_verbose_is_on_every_subcommand(argv):
     args, _ = cli.build_parser(argv[0]).parse_known_args([*argv, "--verbose"])
     assert args.verbose is True
+
+
+def test_a_missing_extra_is_one_line_naming_it(tmp_path):
+    """`pip install palmkit` without the train extra: `palmkit train` says which extra, in one line."""
+    import subprocess
+    import sys
+
+    blocker = tmp_path / "sitecustomize.py"  # makes `import jax` fail as if not installed
+    blocker.write_text("import sys\nsys.modules['jax'] = None\n")
+    env = {**__import__("os").environ, "PYTHONPATH": f"{tmp_path}"}
+    run = subprocess.run([sys.executable, "-m", "palmkit.cli", "train", "--help"],
+                         capture_output=True, text=True, env=env, cwd=str(tmp_path.parent))
+    err = run.stderr.strip().splitlines()
+    assert run.returncode == 2 and err[-1:] == [
+        "palmkit train: error: `palmkit train` needs the train extra (jax is not installed): "
+        "pip install 'palmkit[train]'"], run.stderr

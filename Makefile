@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.palmkit-installed
 DEMO_OUT ?= out/demo
 
-.PHONY: setup test test-slow demo clean lock worker-package
+.PHONY: setup test test-slow demo clean lock worker-package chromium
 
 setup: $(STAMP)
 
@@ -15,14 +15,21 @@ $(STAMP): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "palmkit needs Python 3.11, found " + sys.version' 
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q pip==26.3  # pinned, like everything in requirements.lock
-	$(BIN)/python -m pip install -q -c requirements.lock -e '.[dev,train]'
+	$(BIN)/python -m pip install -q -c requirements.lock -e '.[dev,train,lid]'
 	touch $(STAMP)
 
-test: setup
+test: setup chromium
 	$(BIN)/python -m pytest -n 2 --dist loadfile -q -m "not slow" tests
 
-test-slow: setup
+test-slow: setup chromium
 	$(BIN)/python -m pytest -n 2 --dist loadfile -q -m slow tests
+
+# Headless Chromium for tests/test_browser_report.py (Debian's package), installed where it is
+# missing and apt-get can; never fails the build (the test then skips, saying why).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || (command -v apt-get >/dev/null 2>&1 && \
+	  (apt-get install -y -qq chromium || (apt-get update -qq && apt-get install -y -qq chromium)) \
+	  >/dev/null 2>&1) || echo "chromium not installed: tests/test_browser_report.py will skip"
 
 demo: setup
 	$(BIN)/palmkit demo --output $(DEMO_OUT)

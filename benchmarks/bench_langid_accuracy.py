@@ -1,6 +1,8 @@
 """Language-ID accuracy on real labelled text from this machine, old policy vs new vs a baseline.
 
 Run:   .venv/bin/python benchmarks/bench_langid_accuracy.py [--out /tmp/lid_eval] [--per-language 12]
+Speed: CPU time of this process (time.process_time), so MB/s is per core even on a shared
+       machine.
 Cost:  ~20 s to build the set (reads every gettext .mo file and the translated man pages),
        ~5 s to score it three times. Nothing is written into the repository.
 Output: one table per policy (accuracy, und rate, MB/s), per-language accuracy, and the set's
@@ -21,7 +23,16 @@ Policies compared on the same documents, in the same run:
   * ``first2000``: the top label of the first 2,000 characters, no threshold;
   * ``old``: the policy before issue 15 (window-weighted mean of top-5, threshold 0.5 on the top
     label alone), kept here verbatim so later runs still compare against it;
-  * ``new``: ``pipelines.clean.langid.identify_language`` with the default ``LangIdOptions``.
+  * ``new``: ``pipelines.clean.langid.identify_language``, fastText only (``--langid-second-opinion
+    none``);
+  * ``new+heliport``: the stage's default, ``new`` with heliport's second opinion
+    (``pipelines/clean/lid_second.py``).
+
+``--candidates`` also scores other installable LID models alone (top label of the first 2,000
+characters, each model's own "unknown" as ``und``): heliport, pycld2, cld3-py (gcld3), py3langid,
+lingua-language-detector, those importable (they are not palmkit dependencies: install them
+aside, e.g. ``pip install --target /tmp/lidpkgs pycld2 cld3-py py3langid lingua-language-detector``
+and run with ``PYTHONPATH=/tmp/lidpkgs``).
 """
 
 from __future__ import annotations
@@ -41,7 +52,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from palmkit.records import UNDETERMINED  # noqa: E402
-from pipelines.clean import langid  # noqa: E402
+from pipelines.clean import langid, lid_second  # noqa: E402
 
 ALIASES = {"nb": "no", "nn": "no", "sr": "sh", "hr": "sh", "bs": "sh"}
 # Locale names that are not the ISO code fastText uses.
@@ -186,18 +197,97 @@ def new_identify(model, text: str) -> tuple[str, float]:
     return r[0], r[1]
 
 
-POLICIES = {"first2000": first2000, "old": old_identify, "new": new_identify}
+def new_heliport(model, text: str) -> tuple[str, float]:
+    return langid.identify_language(model, text, second=lid_second.load_engine("heliport"))
 
 
-def score(model, docs: list[dict], fn, repeats: int = 3) -> tuple[list[tuple[str, float]], float]:
-    """Predictions and MB/s (best of ``repeats`` passes: the machine is shared)."""
+POLICIES = {"first2000": first2000, "old": old_identify, "new": new_identify,
+            "new+heliport": new_heliport}
+
+
+# -- other LID models alone (``--candidates``) --------------------------------------------------
+
+_ISO3 = {v: k for k, v in lid_second.HELIPORT_TO_LID176.items()}
+
+
+def _candidates() -> dict:
+    """{name: fn(text) -> label} for the candidate models that import here."""
+    out = {}
+    try:
+        import heliport
+
+        h = lid_second.load_engine("heliport")
+        out["heliport"] = lambda t: lid_second.HELIPORT_TO_LID176.get(
+            h.identify(langid.one_line(t)[:2000], ignore_confidence=True), "other")
+    except ImportError:
+        pass
+    try:
+        import pycld2
+
+        def cld2(t):
+            try:
+                code = pycld2.detect(langid.one_line(t)[:2000], bestEffort=True)[2][0][1]
+            except pycld2.error:
+                return UNDETERMINED
+            return {"un": UNDETERMINED, "iw": "he", "jw": "jv"}.get(code, code.split("-")[0])
+        out["cld2"] = cld2
+    except ImportError:
+        pass
+    try:
+        import gcld3
+
+        d3 = gcld3.NNetLanguageIdentifier(0, 2000)
+        out["cld3"] = lambda t: {"iw": "he", "fil": "tl"}.get(
+            *(2 * [d3.FindLanguage(langid.one_line(t)[:2000]).language.split("-")[0]]))
+    except ImportError:
+        pass
+    try:
+        import py3langid
+
+        out["py3langid"] = lambda t: py3langid.classify(langid.one_line(t)[:2000])[0]
+    except ImportError:
+        pass
+    try:
+        from lingua import LanguageDetectorBuilder
+
+        lg = LanguageDetectorBuilder.from_all_languages().with_low_accuracy_mode().build()
+
+        def lingua(t):
+            r = lg.detect_language_of(langid.one_line(t)[:2000])
+            return UNDETERMINED if r is None else r.iso_code_639_1.name.lower()
+        out["lingua-low"] = lingua
+    except ImportError:
+        pass
+    return out
+
+
+def candidates(docs: list[dict]) -> None:
+    """Each importable candidate alone on the known-language set: accuracy, und, MB/s."""
+    known = [d for d in docs if d["in_model"]]
+    size = sum(len(d["text"].encode()) for d in known)
+    print("\ncandidate models alone (first 2,000 characters, top label; one core):")
+    for name, fn in _candidates().items():
+        t = time.process_time()
+        preds = [fn(d["text"]) for d in known]
+        mbs = size / (time.process_time() - t) / 1e6
+        acc = sum(same(p, d["lang"]) for p, d in zip(preds, known)) / len(known)
+        und = sum(p == UNDETERMINED for p in preds) / len(known)
+        print(f"  {name:12} accuracy {acc:.3f} und {und:.3f} {mbs:6.2f} MB/s")
+
+
+def score_all(model, docs: list[dict], repeats: int = 3) -> tuple[dict, dict]:
+    """{policy: predictions}, {policy: MB/s per core}: best of ``repeats`` rounds, each round
+    running every policy once in turn (interleaved, so a burst of load elsewhere on the shared
+    machine hits them alike), timed in this process's CPU time."""
     size = sum(len(d["text"].encode()) for d in docs)
-    best, preds = float("inf"), []
+    best = dict.fromkeys(POLICIES, float("inf"))
+    preds: dict = {}
     for _ in range(repeats):
-        t = time.perf_counter()
-        preds = [fn(model, d["text"]) for d in docs]
-        best = min(best, time.perf_counter() - t)
-    return preds, size / best / 1e6
+        for name, fn in POLICIES.items():
+            t = time.process_time()
+            preds[name] = [fn(model, d["text"]) for d in docs]
+            best[name] = min(best[name], time.process_time() - t)
+    return preds, {name: size / best[name] / 1e6 for name in POLICIES}
 
 
 def report(docs, results, speeds) -> None:
@@ -206,29 +296,30 @@ def report(docs, results, speeds) -> None:
     langs = sorted({docs[i]["lang"] for i in known})
     print(f"documents: {len(known)} in {len(langs)} model languages; {len(unknown)} in "
           f"{len({docs[i]['lang'] for i in unknown})} languages the model does not have")
-    print(f"{'policy':10} {'accuracy':>8} {'und':>6} {'und(unknown langs)':>18} {'MB/s':>6}")
+    print(f"{'policy':12} {'accuracy':>8} {'und':>6} {'und(unknown langs)':>18} {'MB/s':>6}")
     for name, preds in results.items():
         acc = sum(same(preds[i][0], docs[i]["lang"]) for i in known) / len(known)
         und = sum(preds[i][0] == UNDETERMINED for i in known) / len(known)
         und_u = sum(preds[i][0] == UNDETERMINED for i in unknown) / max(len(unknown), 1)
-        print(f"{name:10} {acc:8.3f} {und:6.3f} {und_u:18.3f} {speeds[name]:6.2f}")
+        print(f"{name:12} {acc:8.3f} {und:6.3f} {und_u:18.3f} {speeds[name]:6.2f}")
     # English vs not: what English-only components (books, news) decide.
     for name, preds in results.items():
         tp = sum(preds[i][0] == "en" and docs[i]["lang"] == "en" for i in known)
         fp = sum(preds[i][0] == "en" and docs[i]["lang"] != "en" for i in known + unknown)
         fn = sum(preds[i][0] != "en" and docs[i]["lang"] == "en" for i in known)
-        print(f"english-vs-not {name:10} precision {tp / max(tp + fp, 1):.3f} "
+        print(f"english-vs-not {name:12} precision {tp / max(tp + fp, 1):.3f} "
               f"recall {tp / max(tp + fn, 1):.3f} (en docs {tp + fn}, false en {fp})")
-    print("\nper language: documents, accuracy first2000 / old / new (markdown, 4 per row):")
+    names = " / ".join(results)
+    print(f"\nper language: documents, accuracy {names} (markdown, 3 per row):")
     cells = []
     for lang in langs:
         idx = [i for i in known if docs[i]["lang"] == lang]
         accs = [sum(same(results[p][i][0], lang) for i in idx) / len(idx) for p in results]
         cells.append(f"{lang} | {len(idx)} | " + " / ".join(f"{a:.2f}" for a in accs))
-    print("| " + " | ".join(["lang | n | first2000 / old / new"] * 4) + " |")
-    print("|" + "---|" * 12)
-    for row in range(0, len(cells), 4):
-        chunk = cells[row:row + 4] + [" | | "] * (4 - len(cells[row:row + 4]))
+    print("| " + " | ".join([f"lang | n | {names}"] * 3) + " |")
+    print("|" + "---|" * 9)
+    for row in range(0, len(cells), 3):
+        chunk = cells[row:row + 3] + [" | | "] * (3 - len(cells[row:row + 3]))
         print("| " + " | ".join(chunk) + " |")
 
 
@@ -283,6 +374,8 @@ def main(argv=None) -> None:
     ap.add_argument("--out", default="/tmp/palmkit_lid_eval")
     ap.add_argument("--per-language", type=int, default=12)
     ap.add_argument("--sweep", action="store_true", help="also sweep the threshold")
+    ap.add_argument("--candidates", action="store_true",
+                    help="also score the other installable LID models alone")
     ap.add_argument("--speed-mb", type=float, default=20,
                     help="MB of long real text to time the policies on (0: skip)")
     args = ap.parse_args(argv)
@@ -295,21 +388,23 @@ def main(argv=None) -> None:
         for d in docs:
             f.write(json.dumps(d, ensure_ascii=False) + "\n")
     print(f"built {len(docs)} documents in {time.perf_counter() - t:.1f} s -> {args.out}")
-    results, speeds = {}, {}
-    for name, fn in POLICIES.items():
-        results[name], speeds[name] = score(model, docs, fn)
+    lid_second.load_engine("heliport")  # loaded once (~2 s), before the clock starts
+    results, speeds = score_all(model, docs)
     report(docs, results, speeds)
     if args.sweep:
         threshold_sweep(model, docs)
+    if args.candidates:
+        candidates(docs)
     if args.speed_mb:
         long_docs = speed_documents(args.speed_mb)
         size = sum(len(d["text"].encode()) for d in long_docs)
         print(f"\nspeed on {len(long_docs)} documents, {size / 1e6:.1f} MB of .md/.rst/.txt "
-              f"(best of 2 passes, one core):")
-        for name, fn in POLICIES.items():
-            preds, mbs = score(model, long_docs, fn, repeats=2)
+              f"(best of 3 interleaved rounds, CPU time, one core):")
+        long_preds, long_speeds = score_all(model, long_docs, repeats=3)
+        for name in POLICIES:
+            preds, mbs = long_preds[name], long_speeds[name]
             und = sum(p[0] == UNDETERMINED for p in preds) / len(preds)
-            print(f"  {name:10} {mbs:6.2f} MB/s  {len(long_docs) * mbs / size * 1e6:7.0f} docs/s"
+            print(f"  {name:12} {mbs:6.2f} MB/s  {len(long_docs) * mbs / size * 1e6:7.0f} docs/s"
                   f"  und {und:.3f}")
 
 

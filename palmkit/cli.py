@@ -79,11 +79,16 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "corpus": ("pipelines.corpus_cli", "read, validate and clean sources into a Parquet corpus (Beam)"),
     "vocab": ("tokenizer.cli", "train, use and check the lossless SentencePiece vocabulary"),
     "pack": ("pipelines.pack_cli", "Tokenize, sample to the mixture, shuffle and pack shards (Beam)."),
+    "contamination": ("pipelines.contamination.cli",
+                      "Which evaluation examples occur in a corpus (PaLM section 8; Beam)."),
     "demo": ("palmkit.demo_cli", "The whole flow on the bundled sample: corpus to trained model."),
     "stats": ("palmkit.stats_cli", "Statistics of a corpus or pack output (table, JSON, HTML)."),
     "model": ("model_stub.cli", "PaLM model presets: parameter counts, FLOPs per token, memory"),
     "train": ("trainer.cli", "Train PaLM on packed shards (Adafactor recipe, resumable, spike rollback)."),
     "aot": ("trainer.aot_cli", "Compile the train step for a TPU v4 topology on CPU: memory, FLOPs, fit."),
+    "generate": ("trainer.generate_cli", "Greedy text from a trained workdir (KV-cache decode)."),
+    "memorization": ("trainer.memorization_cli",
+                     "Paper section 7: how much of its training data a trained model reproduces."),
 }
 
 
@@ -91,7 +96,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
 #: has the data side; the trainer's JAX stack is the ``train`` extra, see pyproject.toml).
 EXTRA_OF_MODULE = {"jax": "train", "jaxlib": "train", "flax": "train", "optax": "train",
                    "orbax": "train", "grain": "train", "tensorboardX": "train", "tqdm": "train",
-                   "tokenizers": "hf", "tensorflow": "tensorflow", "libtpu": "tpu"}
+                   "tokenizers": "hf", "heliport": "lid", "tensorflow": "tensorflow", "libtpu": "tpu"}
 
 
 def _load(name: str):

@@ -69,6 +69,21 @@ def run_corpus(cfg: DemoConfig, paths: dict[str, str]):
                              quality=QualityOptions(alpha=cfg.quality_alpha)))
 
 
+DEMO_EVAL_SETS = os.path.join(REPO, "pipelines", "contamination", "data", "demo_evals.yaml")
+
+
+def run_contamination(cfg: DemoConfig, paths: dict[str, str]):
+    """A small contamination check (PaLM section 8) of a benchmark-shaped set against the
+    corpus: some of its examples are copied from the sample, so some are found."""
+    from palmkit.report import contamination as report
+    from pipelines.contamination.job import ContaminationConfig, main
+
+    manifest = main(ContaminationConfig(corpus=paths["corpus"], eval_sets=DEMO_EVAL_SETS,
+                                        output=paths["contamination"]))
+    print(report.summary_table(manifest.extra["summary"]))
+    return manifest
+
+
 def run_vocab(cfg: DemoConfig, paths: dict[str, str]):
     from tokenizer.train import TrainConfig, main
 
@@ -117,6 +132,9 @@ def summary(cfg: DemoConfig, paths: dict[str, str], results: dict[str, Any],
     for c, e in corpus.counts.items():
         rej = ", ".join(f"{k} {v}" for k, v in sorted(e["rejected"].items())) or "-"
         lines.append(f"  {c:<10} {e['kept']:>5} / {e['read']:<5} rejected: {rej}")
+    for name, row in results["contamination"].extra["summary"]["sets"].items():
+        lines.append(f"contamination ({name}): {row['contaminated']} of {row['examples']} "
+                     f"examples contaminated ({row['contaminated_percent']:.1f}%)")
     vocab = results["vocab"]
     lines.append(f"vocabulary: {vocab['vocab_size']:,} pieces, [eod] id {vocab['eod_id']}")
     lines.append(f"mixture achieved ({cfg.mixture}), tokens sampled (target -> actual share):")
@@ -145,9 +163,12 @@ def main(cfg: DemoConfig) -> dict[str, Any]:
         shutil.rmtree(out)
     os.makedirs(out, exist_ok=True)
     paths = {"corpus": os.path.join(out, "corpus"), "vocab": os.path.join(out, "vocab"),
+             "contamination": os.path.join(out, "contamination"),
              "shards": os.path.join(out, "shards"), "train": os.path.join(out, "train"),
              "report": os.path.join(out, "report.html")}
     steps = [("corpus", "palmkit corpus: read, validate, clean the sample (Beam)", run_corpus),
+             ("contamination", "palmkit contamination: a benchmark-shaped set against the "
+                               "corpus (Beam)", run_contamination),
              ("vocab", f"palmkit vocab train: {cfg.vocab_size:,}-piece lossless vocabulary",
               run_vocab),
              ("pack", f"palmkit pack: sample to the mixture, pack {cfg.seq_len}-token examples "

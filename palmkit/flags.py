@@ -207,6 +207,8 @@ def _value_kwargs(cls: type, f: dataclasses.Field, tp: Any, spelling: str,
         kwargs["choices"] = list(choices)
     if meta["metavar"]:
         kwargs["metavar"] = meta["metavar"]
+    elif not choices and not meta["positional"]:  # not the nested dest (LANGID__MODEL)
+        kwargs["metavar"] = f.name.upper()
     if default is MISSING:
         kwargs["required"] = True
         return kwargs

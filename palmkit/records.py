@@ -163,6 +163,12 @@ class Reason:
     HEURISTIC_DUPLICATE_PARAGRAPHS = "heuristic_duplicate_paragraphs"  # repeated paragraphs
     HEURISTIC_TOP_NGRAM = "heuristic_top_ngram"  # one 2/3/4-gram covers too many characters
     HEURISTIC_DUPLICATE_NGRAM = "heuristic_duplicate_ngram"  # repeated 5..10-grams cover too many
+    # C4's page rules (pipelines/clean/c4_rules.py; its line rules drop lines, not pages)
+    HEURISTIC_C4_LOREM_IPSUM = "heuristic_c4_lorem_ipsum"  # "lorem ipsum" on the page
+    HEURISTIC_C4_CURLY_BRACE = "heuristic_c4_curly_brace"  # a "{" (code or templates)
+    HEURISTIC_C4_SENTENCES = "heuristic_c4_sentences"  # fewer than 3 sentences left
+    # Decontamination (pipelines/contamination; the detail names the benchmark and example):
+    CONTAMINATION = "contamination"  # shares a --remove-ngram n-gram with an evaluation example
 
     ALL = (
         INVALID_JSON,
@@ -197,6 +203,10 @@ class Reason:
         HEURISTIC_DUPLICATE_PARAGRAPHS,
         HEURISTIC_TOP_NGRAM,
         HEURISTIC_DUPLICATE_NGRAM,
+        HEURISTIC_C4_LOREM_IPSUM,
+        HEURISTIC_C4_CURLY_BRACE,
+        HEURISTIC_C4_SENTENCES,
+        CONTAMINATION,
     )
 
 #: A reject keeps at most this many UTF-8 bytes of the offending text (a prefix): enough to

@@ -13,6 +13,16 @@ from palmkit import flags
 class StatsConfig:
     path: str = flags.option(positional=True,
                              help="a folder written by `palmkit corpus` or `palmkit pack`")
+    other: str | None = flags.option(
+        None, positional=True, metavar="OTHER",
+        help="optional second folder: the pack made from PATH's corpus, or the corpus PATH's "
+             "pack was made from (default: the corpus the pack manifest names)")
+    contamination: str | None = flags.option(
+        None, metavar="DIR", help="also show a `palmkit contamination` output's summary (the "
+                                  "paper's table: examples, contaminated count and %% per set)")
+    memorization: str | None = flags.option(
+        None, metavar="FILE", help="also show a `palmkit memorization` result (JSON): exact-match "
+                                   "rate overall and by occurrences, beside the paper's")
     json: bool = flags.option(False, help="print machine-readable JSON instead")
     html: str | None = flags.option(
         None, metavar="FILE", help="also write a self-contained HTML report with plots (opens offline)")
@@ -22,7 +32,9 @@ def main(config: StatsConfig) -> dict:
     """The statistics of ``config.path`` (``palmkit.stats.collect``); writes the HTML report."""
     from palmkit import stats
 
-    result = stats.collect(config.path)
+    result = stats.add_analyses(stats.collect(config.path, config.other),
+                                contamination=config.contamination,
+                                memorization=config.memorization)
     if config.html:
         from palmkit import report_html
 
@@ -35,7 +47,9 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.description = (
         "Per component: documents read / kept / rejected by reason, bytes, tokens, target vs "
         "actual share, epochs, top languages, bytes per token, document length percentiles. "
-        "Works on `palmkit corpus` and `palmkit pack` outputs."
+        "Works on `palmkit corpus` and `palmkit pack` outputs (one, or both). --html adds the "
+        "funnel per component, example rejects per reason, quality, languages against PaLM's "
+        "appendix D, near-duplicate clusters, lengths and stage timings."
     )
     flags.add_flags(p, StatsConfig)
 

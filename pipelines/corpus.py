@@ -33,6 +33,7 @@ if __name__ == "__main__":  # `python -m pipelines.corpus ARGS` is `palmkit corp
     sys.exit(cli.main(["corpus", *sys.argv[1:]]))
 
 import dataclasses
+import functools
 import logging
 from typing import Any, Iterable, Iterator
 
@@ -46,7 +47,9 @@ from palmkit import flags
 from palmkit.manifest import MANIFEST_NAME, Manifest, join, library_versions
 from palmkit.paths import is_remote
 from palmkit.records import Document, Reject, from_wire, to_wire
-from pipelines import io, readers
+from pipelines import io, job_progress, progress, readers, timings
+from pipelines import resume
+from pipelines.resume import cache_root, resume_read
 from pipelines.beam_options import check_pipeline_args
 from pipelines.clean.code_filter import CodeFilter, CodeFilterOptions
 from pipelines.clean.exact_dedup import ExactDedup, ExactDedupOptions
@@ -55,8 +58,9 @@ from pipelines.clean.langid import LangIdOptions, LanguageId
 from pipelines.clean.near_dedup import NearDedup, NearDedupOptions
 from pipelines.clean.quality import QualityOptions, QualitySampling
 from pipelines.sources import SourceSpec, load_sources
-from pipelines.stage import (StageOutput, load_stage, merge_stats, require, require_at_least,
-                             stage_name)
+from pipelines.stage import timing_name as progress_name
+from pipelines.stage import (FilterStage, MeteredStage, StageOutput, load_stage, merge_stats,
+                             require, require_at_least, stage_name)
 from pipelines.unique_ids import UniqueIds
 from pipelines.validate import DEFAULT_MAX_DOC_BYTES, validate
 
@@ -104,6 +108,10 @@ class CorpusConfig:
     shard_bytes: int = flags.option(io.SHARD_BYTES,
                                     help="without --num-shards: text bytes per shard")
     overwrite: bool = flags.option(False, help="replace an existing corpus in --output")
+    resume: bool = flags.option(
+        True, help="start from zero instead of continuing an interrupted or failed run of this "
+                   "command: by default every input already read is taken from "
+                   "OUTPUT/.resume (pipelines/resume.py; deleted after success)")
     stages: tuple[type, ...] = flags.option(
         DEFAULT_STAGES, parse=parse_stages, late=True, metavar="MODULE:CLASS,...",
         show_default=_stage_list, group="cleaning stages",
@@ -195,9 +203,11 @@ class ReadWorkItem(beam.DoFn):
     With one worker (DirectRunner's default) the last line says 100%; with several
     (``--direct_running_mode=multi_processing``, Dataflow) each counts only its own items."""
 
-    def __init__(self, max_doc_bytes: int, plan: ReadPlan | None = None):
+    def __init__(self, max_doc_bytes: int, plan: ReadPlan | None = None,
+                 cache: str | None = None):
         self.max_doc_bytes = max_doc_bytes
         self.plan = plan or ReadPlan(inputs=0, bytes=0)
+        self.cache = cache  # RUN/.resume (pipelines.resume), or None: no resume
 
     def setup(self):
         self.items = self.records = 0
@@ -206,17 +216,21 @@ class ReadWorkItem(beam.DoFn):
     def process(self, element: tuple[readers.WorkItem, float, float]) -> Iterator[Any]:
         item, input_share, byte_share = element  # from plan_shares
         n = bad = 0
-        for out in readers.read(item, max_doc_bytes=self.max_doc_bytes):
+        cached = False
+        for out, cached in resume_read(item, max_doc_bytes=self.max_doc_bytes, root=self.cache):
             n += 1
             bad += isinstance(out, Reject)
             yield out
         Metrics.counter("corpus", f"{item.spec.component}.read").inc(n)
+        if cached:
+            Metrics.counter("corpus", "resume.cached_items").inc()
         self.items += 1
         self.records += n
         self.inputs_done += input_share
         self.bytes_done += byte_share
-        logger.info("corpus: read %s: %d records (%d rejected while reading); this worker: %s",
-                    readers.describe(item), n, bad, self.progress())
+        logger.info("corpus: read %s%s: %d records (%d rejected while reading); this worker: %s",
+                    readers.describe(item), " (from the resume cache)" if cached else "", n, bad,
+                    self.progress())
         yield beam.pvalue.TaggedOutput(COUNTS_TAG, (item.spec.component, n))
 
     def progress(self) -> str:
@@ -369,9 +383,9 @@ def write_manifest(entries: list[tuple], *, output: str, config: dict, inputs: d
 class ReadSources(beam.PTransform):
     """Work items -> Documents and Rejects (main) + per-item read counts (COUNTS_TAG)."""
 
-    def __init__(self, specs: list[SourceSpec], *, max_doc_bytes: int):
+    def __init__(self, specs: list[SourceSpec], *, max_doc_bytes: int, cache: str | None = None):
         super().__init__()
-        self.specs, self.max_doc_bytes = specs, max_doc_bytes
+        self.specs, self.max_doc_bytes, self.cache = specs, max_doc_bytes, cache
 
     def expand(self, pbegin):
         return (
@@ -379,7 +393,9 @@ class ReadSources(beam.PTransform):
             | "Inputs" >> beam.Create(readers.initial_items(self.specs))
             | "Plan" >> beam.FlatMap(plan_shares)  # (item, input share, bytes share)
             | "Spread" >> beam.Reshuffle()
-            | "Read" >> beam.ParDo(ReadWorkItem(self.max_doc_bytes, ReadPlan.of(self.specs)))
+            | "Read" >> beam.ParDo(progress.Metered(  # CPU, inputs, bytes, records: progress.py
+                ReadWorkItem(self.max_doc_bytes, ReadPlan.of(self.specs), cache=self.cache),
+                stage="read", measure=progress.read_share, count_out=progress.records_out))
             .with_outputs(COUNTS_TAG, main="records")
         )
 
@@ -392,7 +408,9 @@ class Validate(beam.PTransform):
         self.max_bytes = max_bytes
 
     def expand(self, records):
-        return records | "Check" >> beam.FlatMap(split_valid, max_bytes=self.max_bytes).with_outputs(
+        metered = progress.Metered(split_valid, stage="validate", measure=progress.doc_size,
+                                   count_out=progress.rejects_by_reason)
+        return records | "Check" >> beam.ParDo(metered, max_bytes=self.max_bytes).with_outputs(
             REJECTS_TAG, main="docs")
 
 
@@ -406,7 +424,7 @@ class RunStages(beam.PTransform):
     def expand(self, docs):
         rejects, stats = [], []
         for i, stage in enumerate(self.stages):
-            out = docs | f"Stage{i}_{type(stage).__name__}" >> stage
+            out = docs | f"Stage{i}_{type(stage).__name__}" >> MeteredStage(stage)
             docs = out.kept
             rejects.append(out.rejects)
             if out.stats is not None:
@@ -435,14 +453,17 @@ class WriteShards(beam.PTransform):
 
     def expand(self, records):
         empty = [((g, i), None) for g in self.groups for i in range(self.num_shards[g])]
-        keyed = records | "Key" >> beam.Map(shard_key, kind=self.kind, num_shards=self.num_shards)
+        meter = dict(stage=f"write_{self.kind}", flat=False)  # timings: pipelines/progress.py
+        keyed = records | "Key" >> beam.ParDo(progress.Metered(
+            shard_key, measure=progress.doc_size, **meter), kind=self.kind,
+            num_shards=self.num_shards)
         markers = records.pipeline | "EveryShard" >> beam.Create(empty)
         return (
             (keyed, markers)
             | "Merge" >> beam.Flatten()
             | "Group" >> beam.GroupByKey()
-            | "Write" >> beam.Map(write_shard, kind=self.kind, output=self.output,
-                                  num_shards=self.num_shards)
+            | "Write" >> beam.ParDo(progress.Metered(write_shard, **meter), kind=self.kind,
+                                    output=self.output, num_shards=self.num_shards)
         )
 
 
@@ -481,9 +502,18 @@ def build(pipeline: beam.Pipeline, *, config: CorpusConfig, specs: list[SourceSp
     """Add the whole corpus job to ``pipeline`` (``num_shards``: default ``shard_plan``)."""
     components = sorted({s.component for s in specs})
     num_shards = num_shards or shard_plan(config, specs)
-    read = pipeline | "ReadSources" >> ReadSources(specs, max_doc_bytes=config.max_doc_bytes)
+    if config.resume and not is_remote(config.output):  # decisions kept for a rerun
+        memo = join(cache_root(config.output), "decisions.sqlite")
+        for stage in stages:
+            if isinstance(stage, FilterStage):
+                stage.memo = (memo, resume.stage_fingerprint(stage))
+            elif isinstance(stage, QualitySampling):  # its trained classifiers
+                stage.memo = cache_root(config.output)
+    read = pipeline | "ReadSources" >> ReadSources(
+        specs, max_doc_bytes=config.max_doc_bytes,
+        cache=cache_root(config.output) if config.resume else None)
     valid = read.records | "Validate" >> Validate(config.max_doc_bytes)
-    unique = valid.docs | "UniqueIds" >> UniqueIds()
+    unique = valid.docs | "UniqueIds" >> MeteredStage(UniqueIds(), "unique_ids")
     cleaned = unique.docs | "Clean" >> RunStages(stages)
     rejects = ((valid[REJECTS_TAG], unique.rejects, cleaned.rejects)
                | "AllRejects" >> beam.Flatten())
@@ -506,7 +536,17 @@ def build(pipeline: beam.Pipeline, *, config: CorpusConfig, specs: list[SourceSp
     )
 
 
-def run_pipeline(config: CorpusConfig, pipeline_args: Iterable[str] = ()) -> PipelineResult:
+def log_resume(run_dir: str) -> None:
+    """Say at launch what an interrupted run left for this one (``pipelines.resume``)."""
+    done = resume.WorkCache(cache_root(run_dir)).keys("read")
+    if done:
+        logger.info("corpus: resuming: %d work items read by an interrupted run are taken from "
+                    "%s (an input changed since then is read again); --no-resume to start "
+                    "from zero", len(done), cache_root(run_dir))
+
+
+def run_pipeline(config: CorpusConfig, pipeline_args: Iterable[str] = (), *,
+                 show_progress: bool = False) -> PipelineResult:
     """Check everything that can be checked before starting (mixture vs sources, every input
     path, stages, output folder), then run the pipeline and wait for it."""
     mixture = mixtures.get(config.mixture)
@@ -516,26 +556,39 @@ def run_pipeline(config: CorpusConfig, pipeline_args: Iterable[str] = ()) -> Pip
     for stage in stages:  # optional pre-flight check of a stage (see pipelines/stage.py)
         if hasattr(stage, "check_sources"):
             stage.check_sources({s.component for s in specs})
-    staging = io.prepare_output(config.output, overwrite=config.overwrite)
+    staging = io.prepare_output(config.output, overwrite=config.overwrite, resume=config.resume)
+    if config.resume:
+        log_resume(staging)
     logger.info("corpus: %d sources, %d inputs -> %s", len(specs),
                 sum(len(s.inputs) or 1 for s in specs), config.output)
     pipeline = beam.Pipeline(options=PipelineOptions(list(pipeline_args)))
     build(pipeline, config=dataclasses.replace(config, output=staging), specs=specs,
           mixture=mixture, stages=stages)
-    result = pipeline.run()
-    result.wait_until_finish()
+    plan = ReadPlan.of(specs)  # live line and timings: pipelines/job_progress.py
+    render = functools.partial(job_progress.corpus_line, plan_inputs=plan.inputs,
+                               plan_bytes=plan.bytes,
+                               stage_names=[progress_name(s) for s in stages])
+    result, timing = job_progress.run(pipeline, render=render, pipeline_args=pipeline_args,
+                                      stages=job_progress.corpus_stages(stages),
+                                      show=show_progress)
+    if result.state == PipelineState.DONE:
+        timings.add_to_manifest(staging, timing)
+    if result.state == PipelineState.DONE and config.resume:
+        resume.finish(staging)
     if result.state == PipelineState.DONE and staging != config.output:
         written = Manifest.from_json(io.read_text(join(staging, MANIFEST_NAME)))
         io.publish(config.output, staging, files=written.outputs)
     return result
 
 
-def main(config: CorpusConfig, pipeline_args: Iterable[str] = ()) -> Manifest | None:
+def main(config: CorpusConfig, pipeline_args: Iterable[str] = (), *,
+         progress: bool = False) -> Manifest | None:
     """Run the job; return its manifest (None for remote outputs and ``--dry_run``: read a remote
-    manifest with ``Manifest.from_json``)."""
+    manifest with ``Manifest.from_json``). ``progress``: draw the live line (the CLI, unless
+    ``--quiet``)."""
     pipeline_args = list(pipeline_args)
     check_pipeline_args(pipeline_args, job="corpus", own_flags=list(flags.flag_names(CorpusConfig)))
-    result = run_pipeline(config, pipeline_args)
+    result = run_pipeline(config, pipeline_args, show_progress=progress)
     if result.state != PipelineState.DONE:
         raise RuntimeError(f"corpus pipeline ended in state {result.state}")
     dry_run = PipelineOptions(pipeline_args).view_as(TestOptions).dry_run

@@ -31,8 +31,12 @@ def run(args: argparse.Namespace, extra: list[str]) -> int:
     from pipelines.corpus import CorpusConfig, main
 
     config = flags.from_args(CorpusConfig, args)
-    manifest = main(config, extra)
+    manifest = main(config, extra, progress=not getattr(args, "quiet", False))
     if manifest is not None:
         print(count_table(manifest.counts))
+        if "timings" in manifest.extra:  # pipelines/timings.py
+            from pipelines.timings import timing_table
+
+            print(timing_table(manifest.extra["timings"]))
         print(f"wrote {len(manifest.outputs)} files and manifest.json to {config.output}")
     return 0

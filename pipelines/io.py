@@ -123,19 +123,27 @@ def _entries_present(output: str, names: Iterable[str]) -> list[str]:
 
 
 def prepare_output(output: str, *, overwrite: bool, previous: tuple[str, ...] = (
-        MANIFEST_NAME, CLEAN, REJECTS), what: str = "a corpus") -> str:
+        MANIFEST_NAME, CLEAN, REJECTS), what: str = "a corpus", resume: bool = False) -> str:
     """Check ``output`` and return the folder this run writes into.
 
     An output that is an existing file is refused. One that holds a previous run (any of
     ``previous``: names or globs) is refused unless ``overwrite``; then the new run writes into
     ``output/.incoming`` and ``publish`` swaps it in only once it has succeeded, so a failed
-    run leaves the previous output intact. Leftovers of an earlier failed run are removed.
+    run leaves the previous output intact. Leftovers of an earlier failed run are removed,
+    unless ``resume`` (``pipelines.resume``): then an unfinished run (files but no manifest in
+    ``output``, or an ``.incoming`` with a ``.resume`` folder) is continued where it was.
     """
+    from pipelines.resume import RESUME_DIR
+
     check_usable(output, reach=True)  # a URL: its extra installed, and it answers
     if not is_remote(output) and os.path.isfile(output):
         raise OutputError(f"--output {output} is a file; give a folder (it is created if missing)")
     incoming = join(output, INCOMING)
     existing = _entries_present(output, previous)
+    if resume and existing and not FileSystems.exists(join(output, MANIFEST_NAME)):
+        return output  # an interrupted run wrote here directly: continue it
+    if resume and overwrite and existing and FileSystems.exists(join(incoming, RESUME_DIR)):
+        return incoming  # an interrupted replacement of a finished output: continue it
     if existing and not overwrite:
         shown = ", ".join(existing[:3]) + (f" and {len(existing) - 3} more" if len(existing) > 3
                                            else "")

@@ -35,8 +35,10 @@ if __name__ == "__main__":  # `python -m pipelines.pack ARGS` is `palmkit pack A
     sys.exit(cli.main(["pack", *sys.argv[1:]]))
 
 import dataclasses
+import functools
 import hashlib
 import logging
+import pickle
 from typing import Iterator
 
 import apache_beam as beam
@@ -52,7 +54,9 @@ from palmkit.contracts import PackedDataSpec, packed_shard_name
 from palmkit.manifest import MANIFEST_NAME, FileEntry, Manifest, library_versions
 from palmkit.records import PACKED_FORMATS, TOKEN_ARROW_TYPE, example_record, packed_schema
 from pipelines import io as outputs
-from pipelines import packing
+from pipelines import job_progress, packing, timings
+from pipelines import progress as progress_meters
+from pipelines import resume
 from pipelines.fs import local_copy, read_text, write_text_atomic
 from pipelines.beam_options import check_pipeline_args, config_flags
 from palmkit.corpus_files import clean_files, iter_documents, read_corpus_manifest
@@ -97,6 +101,11 @@ class PackConfig:
     overwrite: bool = flags.option(
         False, help="replace a previous pack in --output; it is kept until this run succeeds, "
                     "and none of its shards is left beside the new ones")
+    resume: bool = flags.option(
+        True, help="start from zero instead of continuing an interrupted or failed run of this "
+                   "command: by default corpus files already tokenized and shards already "
+                   "written are taken from OUTPUT/.resume (pipelines/resume.py; deleted after "
+                   "success)")
     verify_checksums: bool = flags.option(
         True, help="skip re-hashing the corpus shards against their manifest (sizes are "
                    "still checked); hashing costs a few seconds per GB")
@@ -142,11 +151,31 @@ def _local_copy(path: str) -> str:
     return local_copy(path, suffix=".model")
 
 
-class TokenizeFn(beam.DoFn):
-    """Encodes batches of documents; the vocabulary is loaded once per worker."""
+def tokens_key(file_sha256: str, vocab_sha256: str, seed: int) -> str:
+    """Resume-cache key of one corpus file's tokens (``pipelines.resume``)."""
+    return resume.fingerprint({"v": resume.CACHE_VERSION, "file": file_sha256,
+                               "vocab": vocab_sha256, "seed": seed})
 
-    def __init__(self, vocab: str, seed: int):
+
+def encode_tokenized(doc: TokenizedDoc) -> bytes:
+    return pickle.dumps((doc.component, doc.id, doc.key, doc.tokens.tobytes()), protocol=5)
+
+
+def decode_tokenized(blob: bytes) -> TokenizedDoc:
+    component, doc_id, key, raw = pickle.loads(blob)
+    return TokenizedDoc(component, doc_id, key, np.frombuffer(raw, dtype=np.int32))
+
+
+class TokenizeFile(beam.DoFn):
+    """Encodes one corpus file's documents in batches; the vocabulary is loaded once per
+    worker. With a resume cache (``pipelines.resume``), a file tokenized by an interrupted run
+    is replayed from it, and a new one is cached on the way."""
+
+    def __init__(self, vocab: str, seed: int, *, corpus: str, batch_size: int,
+                 vocab_sha256: str, cache: str | None = None):
         self._vocab_path, self._seed = vocab, seed
+        self._corpus, self._batch_size = corpus, batch_size
+        self._vocab_sha256, self._cache = vocab_sha256, cache
         self._tokens = beam.metrics.Metrics.counter(STAGE, "tokens")
 
     def setup(self):
@@ -154,12 +183,44 @@ class TokenizeFn(beam.DoFn):
 
         self._tok = tokenizer.load(_local_copy(self._vocab_path))
 
-    def process(self, batch: list[tuple[str, str, str]]) -> Iterator[TokenizedDoc]:
+    def process(self, element: tuple[str, str]) -> Iterator[TokenizedDoc]:
+        rel, file_sha256 = element
+        cache = resume.WorkCache(self._cache) if self._cache else None
+        key = tokens_key(file_sha256, self._vocab_sha256, self._seed)
+        if cache is not None and cache.meta("tokens", key) is not None:
+            log.info("pack: %s: tokens from the resume cache", rel)
+            for blob in resume.iter_frames(cache, "tokens", key):
+                doc = decode_tokenized(blob)
+                self._tokens.inc(len(doc.tokens))
+                yield doc
+            return
+        writer = resume.FrameWriter(cache, "tokens", key) if cache is not None else None
+        try:
+            batch: list[tuple[str, str, str]] = []
+            for row in read_documents(rel, corpus=self._corpus):
+                batch.append(row)
+                if len(batch) >= self._batch_size:
+                    yield from self._encode(batch, writer)
+                    batch = []
+            yield from self._encode(batch, writer)
+        except BaseException:
+            if writer is not None:
+                writer.abandon()
+            raise
+        if writer is not None:
+            writer.commit({"file": rel})
+
+    def _encode(self, batch, writer) -> Iterator[TokenizedDoc]:
+        if not batch:
+            return
         ids = self._tok.encode_batch([text for _, _, text in batch])
         for (component, doc_id, _), toks in zip(batch, ids):
             arr = np.asarray(toks, dtype=np.int32)
             self._tokens.inc(len(arr))
-            yield TokenizedDoc(component, doc_id, packing.selection_key(self._seed, doc_id), arr)
+            doc = TokenizedDoc(component, doc_id, packing.selection_key(self._seed, doc_id), arr)
+            if writer is not None:
+                writer.add(encode_tokenized(doc))
+            yield doc
 
 
 class HistogramFn(beam.CombineFn):
@@ -191,14 +252,17 @@ def plan_from_histograms(hists: dict, *, shares: dict, total_tokens: int | None)
     return plan
 
 
-def sample_copies(doc: TokenizedDoc, plan, *, seed: int, num_shards: int):
+def sample_copies(doc: TokenizedDoc, plan, *, seed: int, num_shards: int,
+                  skip: frozenset = frozenset()):
     """Emit ``(shard, (order_key, component, id, epoch, tokens))`` for each copy kept (the
-    last one possibly a prefix: see ``packing.SamplingPlan.take``)."""
+    last one possibly a prefix: see ``packing.SamplingPlan.take``), except for the shards in
+    ``skip`` (written by an interrupted run: ``resumed_shards``)."""
     whole, prefix = plan.take(doc.component, doc.key, len(doc.tokens))
     copies = [doc.tokens] * whole + ([doc.tokens[:prefix]] if prefix else [])
     for epoch, tokens in enumerate(copies):
         key = packing.order_key(seed, doc.id, epoch)
-        yield key % num_shards, (key, doc.component, doc.id, epoch, tokens)
+        if key % num_shards not in skip:
+            yield key % num_shards, (key, doc.component, doc.id, epoch, tokens)
 
 
 def shard_table(examples: np.ndarray, seq_len: int, *, eod_id: int | None = None) -> pa.Table:
@@ -252,7 +316,8 @@ def write_shard(output: str, name: str, examples: np.ndarray, *, seq_len: int, e
 
 
 def pack_shard(item, *, output: str, seq_len: int, eod_id: int, num_shards: int,
-               segment_ids: bool = False, fmt: str = "parquet") -> dict:
+               segment_ids: bool = False, fmt: str = "parquet", cache: str | None = None,
+               run: str | None = None) -> dict:
     """Sort a shard's copies by order key, pack them, write the shard file, describe it."""
     index, copies = item
     copies = sorted((c for c in copies if c is not None), key=lambda c: c[:4])
@@ -263,7 +328,7 @@ def pack_shard(item, *, output: str, seq_len: int, eod_id: int, num_shards: int,
     per_component: dict[str, int] = {}
     for _, component, _, _, toks in copies:
         per_component[component] = per_component.get(component, 0) + len(toks)
-    return {
+    result = {
         "index": index,
         "name": name,
         "entry": entry,
@@ -271,6 +336,40 @@ def pack_shard(item, *, output: str, seq_len: int, eod_id: int, num_shards: int,
         "dropped_tokens": dropped,
         "tokens_per_component": per_component,
     }
+    if cache is not None:  # this shard is done: a rerun of the same run skips it
+        resume.WorkCache(cache).mark("shards", name, {
+            "run": run, "result": {**result, "entry": dataclasses.asdict(entry)}})
+    return result
+
+
+def run_fingerprint(config: "PackConfig", corpus_manifest: Manifest, vocab: VocabInfo,
+                    mixture) -> str:
+    """Everything a pack shard's bytes depend on: the corpus files, the vocabulary, the
+    mixture's shares and every option that changes shards (not --output, not --resume)."""
+    return resume.fingerprint({
+        "v": resume.CACHE_VERSION,
+        "corpus": {rel: e.sha256 for rel, e in sorted(corpus_manifest.outputs.items())},
+        "vocab": vocab.sha256, "shares": mixture.shares,
+        "options": [config.total_tokens, config.seq_len, config.num_shards, config.seed,
+                    config.segment_ids, config.format]})
+
+
+def resumed_shards(run_dir: str, run: str) -> dict[int, dict]:
+    """Shards an interrupted run of the same ``run`` fingerprint wrote completely: index ->
+    ``pack_shard``'s result. A marker of another run, or whose file is missing or of another
+    size, does not count (the shard is packed again)."""
+    cache = resume.WorkCache(resume.cache_root(run_dir))
+    done: dict[int, dict] = {}
+    for key in cache.keys("shards"):
+        meta = cache.meta("shards", key)
+        if not meta or meta.get("run") != run:
+            continue
+        result = dict(meta["result"], entry=FileEntry(**meta["result"]["entry"]))
+        path = join(run_dir, result["name"])
+        if FileSystems.exists(path) and FileSystems.match([path])[0].metadata_list[0] \
+                .size_in_bytes == result["entry"].bytes:
+            done[result["index"]] = result
+    return done
 
 
 def read_documents(rel: str, *, corpus: str) -> Iterator[tuple[str, str, str]]:
@@ -279,7 +378,7 @@ def read_documents(rel: str, *, corpus: str) -> Iterator[tuple[str, str, str]]:
 
 
 def build_manifest(shards: list[dict], plan, *, config: PackConfig, mixture, corpus_manifest,
-                   vocab: VocabInfo) -> Manifest:
+                   vocab: VocabInfo, run: str | None = None) -> Manifest:
     shards = sorted(shards, key=lambda s: s["index"])
     after: dict[str, int] = {}
     for s in shards:
@@ -305,8 +404,9 @@ def build_manifest(shards: list[dict], plan, *, config: PackConfig, mixture, cor
                           segment_ids=config.segment_ids, format=config.format)
     return spec.to_manifest(
         # The output folder is where the manifest lies: not recorded, so that the same inputs
-        # give the same bytes wherever they are written.
-        config={**{k: v for k, v in dataclasses.asdict(config).items() if k != "output"},
+        # give the same bytes wherever they are written; nor is --no-resume (same bytes).
+        config={**{k: v for k, v in dataclasses.asdict(config).items()
+                   if k not in ("output", "resume")},
                 "mixture": mixture.name},
         inputs={"corpus": config.corpus, "corpus_manifest_outputs": len(corpus_manifest.outputs),
                 "vocab": config.vocab},
@@ -321,6 +421,7 @@ def build_manifest(shards: list[dict], plan, *, config: PackConfig, mixture, cor
         extra={
             "sampling_plan": {c: dataclasses.asdict(p) for c, p in plan.components.items()},
             "repeats": list(plan.repeats),
+            **({"run_fingerprint": run} if run else {}),  # run_fingerprint: up to date?
         },
         versions=library_versions(["apache-beam", "numpy", "pyarrow", "sentencepiece"]),
     )
@@ -339,23 +440,27 @@ def write_manifest(shards, plan, *, output: str, **kw) -> str:
 class PackCorpus(beam.PTransform):
     """Corpus files -> sampled, shuffled, packed shards and a manifest (see module docstring)."""
 
-    def __init__(self, config: PackConfig, *, mixture, corpus_manifest, vocab: VocabInfo):
+    def __init__(self, config: PackConfig, *, mixture, corpus_manifest, vocab: VocabInfo,
+                 done: dict[int, dict] | None = None, run: str | None = None):
         super().__init__()
         self.config, self.mixture = config, mixture
         self.corpus_manifest, self.vocab = corpus_manifest, vocab
+        self.done, self.run = done or {}, run  # resumed shards (resumed_shards), fingerprint
 
     def expand(self, pbegin):
         cfg = self.config
-        files = [rel for _, rels in sorted(clean_files(self.corpus_manifest).items())
-                 for rel in rels]
+        files = [(rel, self.corpus_manifest.outputs[rel].sha256)
+                 for _, rels in sorted(clean_files(self.corpus_manifest).items()) for rel in rels]
+        cache = resume.cache_root(cfg.output) if cfg.resume else None
         tokenized = (
             pbegin
             | "ListCorpusFiles" >> beam.Create(files)
-            | "ReadDocuments" >> beam.FlatMap(read_documents, corpus=cfg.corpus)
-            | "Reshuffle" >> beam.Reshuffle()
-            | "BatchDocuments" >> beam.BatchElements(min_batch_size=16,
-                                                     max_batch_size=cfg.batch_size)
-            | "Tokenize" >> beam.ParDo(TokenizeFn(cfg.vocab, cfg.seed))
+            | "SpreadFiles" >> beam.Reshuffle()
+            | "Tokenize" >> beam.ParDo(progress_meters.Metered(TokenizeFile(  # meter: progress.py
+                cfg.vocab, cfg.seed, corpus=cfg.corpus, batch_size=cfg.batch_size,
+                vocab_sha256=self.vocab.sha256, cache=cache), stage="tokenize",
+                measure=job_progress.ByFile(job_progress.pack_file_bytes(self.corpus_manifest)),
+                count_out=job_progress.tokenized_out))
         )
         plan = (
             tokenized
@@ -365,28 +470,38 @@ class PackCorpus(beam.PTransform):
             | "PlanSampling" >> beam.Map(plan_from_histograms, shares=self.mixture.shares,
                                          total_tokens=cfg.total_tokens)
         )
-        every_shard = [(i, None) for i in range(cfg.num_shards)]  # empty shards still written
+        # empty shards are still written; shards a resumed run finished are not packed again
+        every_shard = [(i, None) for i in range(cfg.num_shards) if i not in self.done]
         shards = (
             (
                 tokenized
-                | "SampleAndShuffle" >> beam.FlatMap(sample_copies, beam.pvalue.AsSingleton(plan),
-                                                     seed=cfg.seed, num_shards=cfg.num_shards),
+                | "SampleAndShuffle" >> beam.ParDo(progress_meters.Metered(
+                    sample_copies, stage="sample", measure=job_progress.tokens_in,
+                    count_out=job_progress.one_copy), beam.pvalue.AsSingleton(plan),
+                                                     seed=cfg.seed, num_shards=cfg.num_shards,
+                                                     skip=frozenset(self.done)),
                 pbegin | "EveryShard" >> beam.Create(every_shard),
             )
             | "MergeShardKeys" >> beam.Flatten()
             | "GroupByShard" >> beam.GroupByKey()
-            | "PackAndWriteShard" >> beam.Map(pack_shard, output=cfg.output, seq_len=cfg.seq_len,
+            | "PackAndWriteShard" >> beam.ParDo(progress_meters.Metered(
+                pack_shard, stage="pack_write", flat=False, count_out=job_progress.shard_out),
+                output=cfg.output, seq_len=cfg.seq_len,
                                               eod_id=self.vocab.eod_id,
                                               num_shards=cfg.num_shards,
-                                              segment_ids=cfg.segment_ids, fmt=cfg.format)
+                                              segment_ids=cfg.segment_ids, fmt=cfg.format,
+                                              cache=cache, run=self.run)
         )
+        resumed = pbegin | "ResumedShards" >> beam.Create(
+            [r for _, r in sorted(self.done.items())])
         return (
-            shards
+            (shards, resumed)
+            | "AllShards" >> beam.Flatten()
             | "CollectShards" >> beam.combiners.ToList()
             | "WriteManifest" >> beam.Map(write_manifest, beam.pvalue.AsSingleton(plan),
                                           output=cfg.output, config=cfg, mixture=self.mixture,
                                           corpus_manifest=self.corpus_manifest,
-                                          vocab=self.vocab)
+                                          vocab=self.vocab, run=self.run)
         )
 
 
@@ -423,7 +538,37 @@ def vocab_info(vocab: str) -> VocabInfo:
 def _check_output(config: PackConfig) -> str:
     """The folder this run writes into (see ``pipelines.io.prepare_output``)."""
     return outputs.prepare_output(config.output, overwrite=config.overwrite,
-                                  previous=PREVIOUS_OUTPUT, what="a pack output")
+                                  previous=PREVIOUS_OUTPUT, what="a pack output",
+                                  resume=config.resume)
+
+
+def up_to_date(config: PackConfig, run: str) -> Manifest | None:
+    """The finished pack in ``--output`` when it was made from the same corpus, vocabulary and
+    options (its manifest's ``run_fingerprint``) and its files are intact: rerunning the
+    command then does nothing (``--overwrite`` repacks anyway)."""
+    if config.overwrite or not config.resume or not FileSystems.exists(
+            join(config.output, MANIFEST_NAME)):
+        return None
+    try:
+        manifest = Manifest.read(config.output, stage=STAGE)
+        manifest.verify_files(config.output, checksums=False)
+    except Exception:  # damaged or of another kind: the usual refusal explains
+        return None
+    if manifest.extra.get("run_fingerprint") != run:
+        return None
+    log.info("pack: %s is up to date (same corpus, vocabulary and options): nothing to do; "
+             "--overwrite to repack", config.output)
+    return manifest
+
+
+def _drop_stale_shards(run_dir: str, config: PackConfig, *, keep: set[str]) -> None:
+    """Shard files an interrupted run left that this run will not keep: deleted before it
+    starts, so no shard of another configuration lies beside the new ones."""
+    stale = [m.path for pattern in PREVIOUS_OUTPUT[1:]
+             for m in FileSystems.match([join(run_dir, pattern)])[0].metadata_list
+             if m.path.rsplit("/", 1)[-1] not in keep]
+    if stale:
+        FileSystems.delete(stale)
 
 
 def _check_fits(config: PackConfig, corpus_manifest: Manifest, components) -> None:
@@ -469,7 +614,9 @@ def auto_num_shards(corpus_manifest: Manifest, components, *, total_tokens: int 
     return max(1, -(-total_tokens // shard_tokens))
 
 
-def main(config: PackConfig, pipeline_args: list[str] | None = None) -> Manifest:
+def main(config: PackConfig, pipeline_args: list[str] | None = None, *,
+         progress: bool = False) -> Manifest:
+    """Run the pack job; ``progress``: draw the live line (the CLI, unless ``--quiet``)."""
     check_pipeline_args(pipeline_args or [], job="pack", own_flags=config_flags(config))
     corpus_manifest = read_corpus_manifest(config.corpus, checksums=config.verify_checksums)
     mixture = mixtures.from_manifest(corpus_manifest.config, config.mixture)
@@ -483,16 +630,34 @@ def main(config: PackConfig, pipeline_args: list[str] | None = None) -> Manifest
             shard_tokens=config.shard_tokens))
     _check_fits(config, corpus_manifest, shared)
     info = vocab_info(config.vocab)
+    run = run_fingerprint(config, corpus_manifest, info, mixture)
+    current = up_to_date(config, run)
+    if current is not None:
+        return current
     staging = _check_output(config)
+    done = resumed_shards(staging, run) if config.resume else {}
+    if done:
+        log.info("pack: resuming: %d of %d shards were written by an interrupted run of the "
+                 "same command and are kept (%s); --no-resume to start from zero",
+                 len(done), config.num_shards, resume.cache_root(staging))
+    if config.resume:
+        _drop_stale_shards(staging, config, keep={r["name"] for r in done.values()})
     if auto_shards:  # after every check: a refusal stays one line
         log.info("pack: %d shards (--num-shards unset: ~%d tokens each at most)",
                  config.num_shards, config.shard_tokens)
     options = PipelineOptions(pipeline_args or [])
-    with beam.Pipeline(options=options) as p:
-        _ = p | "PackCorpus" >> PackCorpus(dataclasses.replace(config, output=staging),
-                                           mixture=mixture, corpus_manifest=corpus_manifest,
-                                           vocab=info)
+    p = beam.Pipeline(options=options)
+    _ = p | "PackCorpus" >> PackCorpus(dataclasses.replace(config, output=staging),
+                                       mixture=mixture, corpus_manifest=corpus_manifest,
+                                       vocab=info, done=done, run=run)
+    render = functools.partial(job_progress.pack_line,  # live line, timings: job_progress.py
+                               documents=job_progress.corpus_documents(corpus_manifest))
+    _, timing = job_progress.run(p, render=render, stages=job_progress.PACK_STAGES,
+                                 pipeline_args=pipeline_args or [], show=progress)
+    timings.add_to_manifest(staging, timing)
     manifest = Manifest.from_json(read_text(join(staging, MANIFEST_NAME)))
+    if config.resume:
+        resume.finish(staging)
     outputs.publish(config.output, staging, files=manifest.outputs, previous=PREVIOUS_OUTPUT)
     if not PackedDataSpec.from_manifest(manifest).num_examples:
         raise UserError(f"no example of {config.seq_len} tokens was filled: each of the "

@@ -32,7 +32,7 @@ def run(args: argparse.Namespace, extra: list[str]) -> int:
     from pipelines.pack import PackConfig, main
 
     config = flags.from_args(PackConfig, args)
-    manifest = main(config, extra)
+    manifest = main(config, extra, progress=not getattr(args, "quiet", False))
     counts = manifest.counts
     print(f"packed {PackedDataSpec.from_manifest(manifest).num_examples} examples of {config.seq_len} tokens "
           f"({counts['tokens_packed']} tokens, {counts['dropped_tokens']} dropped) into "
@@ -40,6 +40,10 @@ def run(args: argparse.Namespace, extra: list[str]) -> int:
     for c, info in counts["components"].items():
         print(f"  {c:<12} target {info['target_share']:6.2%}  actual {info['actual_share']:6.2%}"
               f"  epochs {info['rate']:.3f}")
+    if "timings" in manifest.extra:  # pipelines/timings.py
+        from pipelines.timings import timing_table
+
+        print(timing_table(manifest.extra["timings"]))
     return 0
 
 

@@ -39,6 +39,12 @@ the ``Reject`` and the stats row. Stages that group documents (exact and near de
 sampling, which trains a classifier) write their own ``expand`` with ``reject``, ``stat`` and
 ``SummariseStats``.
 
+Timings and progress. The job applies each stage through ``MeteredStage``: the records and
+text bytes entering it are counted (Beam counters ``timing.<name>/records|bytes`` and the live
+console line, ``pipelines/progress.py``), a ``FilterStage``'s ``decide`` also has its thread CPU
+time counted, and grouping stages get their time from the runner's per-step execution time, so a
+stage's own code needs no hook. ``reject`` also feeds the live line's rejects by reason.
+
 A stage may define ``check_sources(components: set[str])``: the job calls it before the
 pipeline starts, so a stage that cannot run on these sources (e.g. quality sampling with no
 curated text to train on and no model) fails at once with a message, not hours into a run.
@@ -60,6 +66,7 @@ from __future__ import annotations
 
 import importlib
 import math
+import time
 from typing import Any, Callable, Hashable, Iterable, NamedTuple
 
 import apache_beam as beam
@@ -67,6 +74,7 @@ from apache_beam.metrics import Metrics
 
 from palmkit.errors import UserError
 from palmkit.records import Document, Reject
+from pipelines import progress
 
 REJECTS, STATS = "rejects", "stats"  # tagged outputs of a stage's DoFns
 
@@ -148,6 +156,7 @@ def reject(stage: str, doc: Document, reason: str, detail: str, **fields: Any):
     """Count a rejection (counter ``<stage>/<component>.<reason>``) and tag the ``Reject`` for
     the stage's rejects output (``fields``: ``duplicate_of``, ``similarity``)."""
     Metrics.counter(stage, counter_name(doc.component, reason)).inc()
+    progress.count(stage, f"rejected.{reason}")  # the live console line (pipelines/progress.py)
     return beam.pvalue.TaggedOutput(REJECTS, Reject.of(doc, reason, detail, **fields))
 
 
@@ -235,18 +244,51 @@ class FilterStage(beam.PTransform):
 
 
 class _DecideFn(beam.DoFn):
+    """Runs ``decide``; when the job meters the stage (``MeteredStage``), its thread CPU time
+    goes to the ``timing.<name>`` counters (``meter``, found by ``progress.attach``)."""
+
     def __init__(self, stage: FilterStage):
         self.stage = stage
+        timing = getattr(stage, "timing_name", None)
+        self.meter = progress.Meter(timing) if timing else None
+        self.memo_spec = getattr(stage, "memo", None)  # (path, key): set by the job to resume
 
     def setup(self):
         self.stage.setup()
+        if self.meter is not None:
+            self.meter.start()
+        self.memo = None
+        if self.memo_spec is not None:  # decisions of an interrupted run (pipelines/resume.py)
+            from pipelines.resume import DecisionMemo
+
+            self.memo = DecisionMemo(*self.memo_spec)
+
+    def finish_bundle(self):
+        if self.meter is not None:
+            self.meter.flush(force=True)
+        if self.memo is not None:
+            self.memo.flush()
+
+    def _decide(self, doc: Document):
+        if self.memo is None:
+            return self.stage.decide(doc)
+        found = self.memo.get(doc)
+        if found is None:
+            found = self.stage.decide(doc)
+            self.memo.put(doc, *found)
+        return found
 
     def process(self, doc: Document):
         stage = self.stage
         if not stage.applies(doc):
             yield doc
             return
-        decided, why = stage.decide(doc)
+        if self.meter is None:
+            decided, why = self._decide(doc)
+        else:
+            t0 = time.thread_time()
+            decided, why = self._decide(doc)
+            self.meter.add(time.thread_time() - t0)
         key = stage.stats_key(decided, why)
         if key is not None:
             yield stat(key)
@@ -254,6 +296,33 @@ class _DecideFn(beam.DoFn):
             yield decided
         else:
             yield reject(stage.name, decided, *why)
+
+
+def timing_name(stage: beam.PTransform) -> str:
+    """A stage's name in timings and progress: its ``name`` (FilterStage), else its module's
+    ``STAGE`` (``exact_dedup``), else the class name."""
+    name = getattr(stage, "name", "") or ""
+    if not name:
+        module = importlib.import_module(type(stage).__module__)
+        name = getattr(module, "STAGE", "") or type(stage).__name__
+    return name if isinstance(name, str) else type(stage).__name__
+
+
+class MeteredStage(beam.PTransform):
+    """Apply ``stage`` counting the records and text bytes that enter it (``timing.<name>``
+    counters and the live progress line); a ``FilterStage`` also has its ``decide`` CPU time
+    metered. Stages that group documents get their time from the runner's per-step execution
+    time (``pipelines.timings``), so their own code (pipelines/clean/) needs no hook."""
+
+    def __init__(self, stage: beam.PTransform, name: str | None = None):
+        super().__init__()
+        self.stage, self.name = stage, name or timing_name(stage)
+
+    def expand(self, docs):
+        if isinstance(self.stage, FilterStage):
+            self.stage.timing_name = self.name  # read by _DecideFn, built in the stage's expand
+        counted = docs | "CountIn" >> progress.count_in(self.name)
+        return counted | "Run" >> self.stage
 
 
 def merge_stats(a: dict[str, Any], b: dict[str, Any], *, key: str = "") -> dict[str, Any]:

@@ -10,8 +10,9 @@ import re
 import pytest
 
 import mixtures
+from palmkit.errors import UserError
 from palmkit.records import Reason
-from pipelines.clean import heuristics
+from pipelines.clean import c4_rules, heuristics
 from pipelines.clean.heuristics import Heuristics, HeuristicsOptions, heuristic_rejection
 from pipelines.clean.langid import LanguageId
 from pipelines.corpus import DEFAULT_STAGES
@@ -127,3 +128,119 @@ def test_stage_rejects_with_reasons_and_reports_rates(tmp_path):
     # In the palm mixture the stage passes every document untouched.
     palm = run_stage(Heuristics(job_config(), mixtures.get("palm")), docs, tmp_path / "palm")
     assert len(palm["kept"]) == len(docs) and palm["rejects"] == []
+
+
+# -- C4's rules (--heuristics-c4) ----------------------------------------------------------------
+
+C4 = HeuristicsOptions(c4=True)
+SENTENCES_3 = ("The bridge was finished in 1854 after six years of work. It still carries most of "
+               "the traffic between the old town and the station. Historians still argue about "
+               "who paid for it.")
+
+
+def test_c4_is_off_by_default():
+    assert not HeuristicsOptions().c4
+    braces = PROSE + " The formula {x} appears once."
+    assert heuristic_rejection(braces, "en") is None
+    assert heuristics.judge(braces, "en")[2] is None
+
+
+@pytest.mark.parametrize("text,reason,value", [
+    (PROSE + "\nLorem ipsum dolor sit amet, consectetur adipiscing elit.", c4_rules.LOREM_IPSUM,
+     "at character"),
+    (PROSE + "\nfunction f() { return 1; }", c4_rules.CURLY_BRACE, "1 curly brace"),
+    ("Home\nAbout us\nContact\nOne sentence here that ends well enough.", c4_rules.SENTENCES,
+     "1 sentences < 3"),
+])
+def test_c4_page_rules_reject_with_the_measured_value(text, reason, value):
+    _, _, why = heuristics.judge(text, "en", C4)
+    assert why is not None and why[0] == reason and value in why[1], why
+    assert reason.startswith("heuristic_c4_")
+
+
+def test_c4_line_rules_drop_lines_and_keep_the_page():
+    text = "\n".join([
+        "Menu", "Share this page on social media",  # short; no terminal punctuation
+        "Please enable JavaScript in your browser to see the map.",
+        "This website uses cookies to improve your experience.",
+        "By using this site you agree to our privacy policy and terms of use.",
+        PROSE])
+    kept, dropped, why = c4_rules.c4_clean(text)
+    assert why is None and kept == PROSE
+    assert dropped == {c4_rules.SHORT: 1, c4_rules.UNTERMINATED: 1, c4_rules.JAVASCRIPT: 1,
+                       c4_rules.POLICY: 2}
+    # The same lines with too little prose left: rejected, the detail counts each line rule.
+    _, _, why = c4_rules.c4_clean(text.replace(PROSE, SENTENCES_3.split(". ")[0] + "."))
+    assert why[0] == c4_rules.SENTENCES
+    assert "c4_javascript_lines 1" in why[1] and "c4_policy_lines 2" in why[1]
+
+
+def test_c4_thresholds_are_options_and_gopher_judges_what_is_left():
+    assert c4_rules.count_sentences(SENTENCES_3) == 3
+    assert c4_rules.c4_clean(SENTENCES_3)[2] is None
+    assert c4_rules.c4_clean(SENTENCES_3, min_sentences=4)[2][0] == c4_rules.SENTENCES
+    words4 = "Four words end here.\n" * 3
+    assert c4_rules.c4_clean(words4)[1] == {c4_rules.SHORT: 3}
+    assert c4_rules.c4_clean(words4, min_line_words=4)[1] == {}
+    # C4 keeps the page, then Gopher's word count (50) rejects the 3 short sentences left.
+    assert heuristics.judge(SENTENCES_3, "en", C4)[2][0] == Reason.HEURISTIC_WORD_COUNT
+
+
+def test_c4_on_real_prose_from_the_sample():
+    with open(os.path.join(SAMPLE, "wikipedia", "enwiki.jsonl"), encoding="utf-8") as f:
+        texts = [json.loads(line)["text"] for line in f]
+    judged = [heuristics.judge(t, "en", C4) for t in texts]
+    assert sum(why is None for _, _, why in judged) >= 0.8 * len(texts)
+    for (kept, _, why), text in zip(judged, texts):
+        assert why is not None or set(kept.split("\n")) <= {x.strip() for x in text.split("\n")}
+
+
+def test_c4_stage_reports_line_rule_rates(tmp_path):
+    page = "Please enable JavaScript to view this page.\n" + PROSE
+    docs = [doc("web", page, 0, language="en"), doc("web", PROSE, 1, language="en"),
+            doc("web", PROSE + "\n{ code }", 2, language="en")]
+    out = run_stage(Heuristics(job_config(heuristics=C4), _mixture(True)), docs, tmp_path)
+    assert sorted(r["text"] for r in out["kept"]) == [PROSE, PROSE]  # the line was dropped
+    assert sorted(r["metadata"].get(heuristics.LINES_DROPPED, "") for r in out["kept"]) == [
+        "", f"{c4_rules.JAVASCRIPT}=1"]
+    assert [r["reason"] for r in out["rejects"]] == [c4_rules.CURLY_BRACE]
+    row = out["stats"]["heuristics"]["components"]["web"]
+    assert row["lines_dropped"] == {c4_rules.JAVASCRIPT: 1}
+    assert row["line_rates"] == {c4_rules.JAVASCRIPT: round(1 / 3, 4)}
+    assert row["rates"] == {c4_rules.CURLY_BRACE: round(1 / 3, 4)}
+
+
+# -- stop words beyond English (--heuristics-stop-word-lists iso) -------------------------------
+
+GERMAN = ("Die alte Bibliothek im Zentrum der Stadt öffnet jeden Morgen um neun Uhr, und viele "
+          "Studenten kommen, um dort zu lesen. Im Jahr 1848 beschloss der Stadtrat den Bau einer "
+          "neuen Brücke aus Stein, die sechs Jahre später fertig wurde und bis heute den größten "
+          "Teil des Verkehrs zwischen der Altstadt und dem Bahnhof trägt. Über die Gründe für den "
+          "Niedergang des alten Königreichs, das einst das Tal beherrschte, sind sich die "
+          "Historiker bis heute nicht einig, obwohl viele Urkunden erhalten sind.")
+
+
+def test_iso_stop_words_keyed_by_the_language_label():
+    iso = HeuristicsOptions(stop_word_lists="iso")
+    salad = CRAFTED[Reason.HEURISTIC_STOP_WORDS]
+    assert heuristic_rejection(salad, "de") is None  # default: English only, as Gopher did
+    why = heuristic_rejection(salad, "de", iso)
+    assert why[0] == Reason.HEURISTIC_STOP_WORDS and "0 distinct de stop words" in why[1]
+    assert heuristic_rejection(GERMAN, "de", iso) is None
+    assert heuristic_rejection(salad, "nn", iso)[0] == Reason.HEURISTIC_STOP_WORDS  # 'no' list
+    assert heuristics.stop_words("hr", "iso") == heuristics.stop_words("bs", "iso")
+    assert heuristics.stop_words("en", "iso") == heuristics.STOP_WORDS["en"]  # Gopher's 8 words
+    # no list: the rule does not apply
+    for label in ("zh", "ja", "ko", "sr", "und", "code", "xx", None):
+        assert heuristics.stop_words(label, "iso") is None
+    with pytest.raises(UserError, match="stop-word-lists"):
+        HeuristicsOptions(stop_word_lists="all")
+
+
+def test_every_option_help_names_its_rule_keyword():
+    import dataclasses
+
+    keywords = set(Reason.ALL) | set(c4_rules.REASONS) | set(c4_rules.LINE_RULES)
+    for field in dataclasses.fields(HeuristicsOptions):
+        help_text = field.metadata["help"]
+        assert any(k in help_text for k in keywords) or field.name == "c4", field.name

@@ -8,8 +8,9 @@ import os
 import pytest
 
 import mixtures
+from palmkit.errors import UserError
 from palmkit.records import UNDETERMINED, Reason
-from pipelines.clean import langid
+from pipelines.clean import langid, lid_second
 from tests.clean_stage_helpers import doc, job_config, run_stage
 
 PALM = mixtures.get("palm")
@@ -235,3 +236,77 @@ def test_options_are_validated():
     with pytest.raises(Exception, match="--langid-min-line-chars"):
         langid.LangIdOptions(min_line_chars=-1)
     assert langid.LangIdOptions().threshold == 0.25
+
+
+# -- the second opinion (heliport, pipelines/clean/lid_second.py) --------------------------------
+
+# Sardinian, which lid.176 reads as Italian or Catalan (docs/langid.md: 7 of 12 as Catalan).
+SARDINIAN = ("Custa est una limba sarda, chi si faeddat in Sardigna, e tenet medas variedades.")
+
+
+@pytest.fixture(scope="module")
+def heliport_engine():
+    return lid_second.load_engine("heliport")
+
+
+def test_second_opinion_repairs_a_close_language(model, heliport_engine):
+    alone = langid.score_language(model, SARDINIAN)
+    assert alone.language != "sc" and not alone.second_opinion
+    both = langid.score_language(model, SARDINIAN, second=heliport_engine)
+    assert (both.language, both.second_opinion) == ("sc", True)
+    # The document still says what fastText thought, with fastText's score.
+    assert (both.runner_up, both.runner_up_score, both.score) == (alone.top, alone.score,
+                                                                  alone.score)
+
+
+@pytest.mark.parametrize("lang", ["en", "de", "fr", "es", "ru", "ja", "zh", "pl"])
+def test_second_opinion_keeps_clear_labels(model, heliport_engine, lang):
+    r = langid.score_language(model, SENTENCE[lang], second=heliport_engine)
+    assert r.language == lang
+
+
+def test_when_the_second_opinion_is_asked():
+    ask = lid_second.wants_second_opinion
+    assert ask("ca", 0.99, below=0.4) and ask("nl", 0.9, below=0.4)  # confusable groups
+    assert ask("ru", 0.3, below=0.4) and not ask("ru", 0.5, below=0.4)  # unsure fastText
+    # heliport has no Indonesian (it reads it as Malay) nor Asturian: it is never asked for them
+    assert not ask("id", 0.1, below=0.4) and not ask("ast", 0.9, below=0.4)
+    assert ask("hr", 0.2, below=0.4)  # heliport's hbs covers hr/sr/bs
+    assert lid_second.HELIPORT_TO_LID176["hbs"] == "sh" and lid_second.HELIPORT_TO_LID176[
+        "srd"] == "sc"
+    assert lid_second.second_label(None, []) is None
+
+
+def test_a_confident_label_is_replaced_only_within_its_family():
+    accepted = lid_second.accepted
+    assert accepted("ca", 0.9, "sc", below=0.4) and accepted("nl", 0.9, "af", below=0.4)
+    assert not accepted("it", 0.84, "en", below=0.4)  # partly English man page: stays Italian
+    assert accepted("fr", 0.3, "en", below=0.4)  # fastText unsure: any lid.176 label
+
+
+def test_too_few_letters_stay_undetermined_with_a_second_opinion(model, heliport_engine):
+    for text in FRAGMENTS:
+        assert langid.score_language(model, text, second=heliport_engine).language == UNDETERMINED
+
+
+def test_stage_uses_the_second_opinion_when_asked(tmp_path):
+    assert langid.LangIdOptions().second_opinion == "none"  # opt-in: heliport is GPL-3.0
+    docs = [doc("wikipedia", SARDINIAN, 0), doc("wikipedia", SENTENCE["de"], 1)]
+    on = langid.LangIdOptions(second_opinion="heliport")
+    out = run_stage(langid.LanguageId(job_config(langid=on), PALM), docs, tmp_path / "on")
+    assert sorted(r["language"] for r in out["kept"]) == ["de", "sc"]
+    off = langid.LangIdOptions(second_opinion="none")
+    out = run_stage(langid.LanguageId(job_config(langid=off), PALM), docs, tmp_path / "off")
+    assert "sc" not in {r["language"] for r in out["kept"]}
+
+
+def test_second_opinion_option_is_validated():
+    with pytest.raises(UserError, match="second-opinion"):
+        langid.LangIdOptions(second_opinion="cld9")
+    with pytest.raises(UserError, match="second-opinion-below"):
+        langid.LangIdOptions(second_opinion_below=2)
+    with pytest.raises(UserError, match="choose one of"):
+        lid_second.check_engine("cld9")
+    lid_second.check_engine("none")
+    lid_second.check_engine("heliport")
+    assert lid_second.load_engine("none") is None

@@ -30,7 +30,8 @@ def test_every_option_of_every_subcommand_has_help(command):
 
 
 def test_the_table_lists_exactly_the_capabilities_that_exist():
-    assert set(cli.COMMANDS) == {"corpus", "vocab", "pack", "stats", "model", "train", "aot", "demo"}
+    assert set(cli.COMMANDS) == {"corpus", "vocab", "pack", "stats", "model", "train", "aot", "demo",
+                                 "contamination", "generate", "memorization"}
 
 
 def test_help_and_unknown_flags(capsys):

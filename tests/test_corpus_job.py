@@ -23,6 +23,7 @@ from pipelines.corpus import CorpusConfig
 from pipelines.io import OutputError
 from pipelines.sources import load_sources
 from pipelines.stage import StageOutput
+from pipelines.timings import strip_timings
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -87,11 +88,15 @@ def read_outputs(output) -> tuple[list[dict], list[dict]]:
 
 
 def all_bytes(folder) -> dict[str, bytes]:
+    """Every file's bytes; the manifest's without ``extra.timings``, the one part that differs
+    between runs (pipelines/timings.py)."""
     out = {}
     for root, _, files in os.walk(folder):
         for name in files:
             path = os.path.join(root, name)
-            out[os.path.relpath(path, folder)] = open(path, "rb").read()
+            data = open(path, "rb").read()
+            out[os.path.relpath(path, folder)] = (strip_timings(data) if name == "manifest.json"
+                                                  else data)
     return out
 
 

@@ -17,6 +17,9 @@ def test_demo_flow_at_reduced_size(tmp_path, capsys):
     for c, e in corpus.counts.items():  # every record accounted for, every component kept some
         assert e["read"] == e["kept"] + sum(e["rejected"].values()) and e["kept"] > 0, c
     assert results["vocab"]["vocab_size"] == 4000
+    # three examples of the demo's evaluation set are copied from the sample, four are not
+    cont = results["contamination"].extra["summary"]["sets"]["demo_cloze"]
+    assert (cont["examples"], cont["contaminated"]) == (7, 3)
     pack = results["pack"]
     assert pack.extra["seq_len"] == 64 and pack.counts["tokens_packed"] > 0
     with open(os.path.join(paths["train"], "metrics.jsonl")) as f:
@@ -26,4 +29,5 @@ def test_demo_flow_at_reduced_size(tmp_path, capsys):
     assert "target vs actual" in html and "<svg" in html
     text = capsys.readouterr().out
     assert "palmkit demo: summary" in text and "loss" in text and paths["report"] in text
+    assert "contamination (demo_cloze): 3 of 7 examples contaminated" in text
     assert os.path.exists(os.path.join(os.path.dirname(paths["report"]), "summary.txt"))

@@ -40,7 +40,7 @@ MAY_IMPORT = {
     "tokenizer": {"palmkit", "mixtures"},
     "pipelines": {"palmkit", "mixtures", "tokenizer"},
     "model_stub": {"palmkit"},
-    "trainer": {"palmkit", "model_stub"},
+    "trainer": {"palmkit", "model_stub", "tokenizer"},
 }
 #: Modules that run several stages and so import them, only inside functions.
 GLUE = {"palmkit.demo"}

@@ -11,6 +11,7 @@ import tokenizer
 from palmkit.cli import main as cli
 from palmkit.manifest import Manifest, ManifestError
 from pipelines import packing
+from pipelines.timings import strip_timings
 from tests.corpus_fixture import write_corpus
 from tests.sample_text import paragraphs
 from tokenizer.train import TrainConfig
@@ -46,7 +47,10 @@ def _pack(corpus, vocab, out, *extra):
 
 
 def _bytes(folder):
-    return {os.path.basename(p): open(p, "rb").read() for p in sorted(glob.glob(f"{folder}/*"))}
+    """Every file's bytes; the manifest's without its run timings (pipelines/timings.py)."""
+    return {os.path.basename(p): strip_timings(open(p, "rb").read())
+            if p.endswith("manifest.json") else open(p, "rb").read()
+            for p in sorted(glob.glob(f"{folder}/*"))}
 
 
 def test_pack_writes_exact_rows_and_a_manifest_that_matches(corpus_and_vocab, tmp_path):

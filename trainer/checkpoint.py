@@ -200,12 +200,17 @@ def skips_from_json(rows: Sequence[dict]) -> tuple[Skip, ...]:
 
 
 def write_skips(workdir: str, skips: Sequence[Skip]) -> str:
+    """Rewrite ``W/skips.json``; with several processes process 0 writes and all wait for it
+    (every process decides the same skip: the loss is replicated)."""
     path = os.path.join(workdir, SKIPS_NAME)
-    tmp = path + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump({"skips": skips_to_json(skips)}, f, indent=2)
-        f.write("\n")
-    os.replace(tmp, path)
+    if jax.process_index() == 0:
+        tmp = path + ".tmp"
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump({"skips": skips_to_json(skips)}, f, indent=2)
+            f.write("\n")
+        os.replace(tmp, path)
+    if jax.process_count() > 1:
+        ocp.multihost.sync_global_processes("palmkit_write_skips")
     return path
 
 

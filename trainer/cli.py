@@ -10,7 +10,9 @@ and exits 0 (a resume loop that re-runs the same command ends cleanly). ``--quie
 ``--no-progress`` its old spelling) turns the progress bar off.
 
 ``--mesh`` is shared with `palmkit aot` (``add_mesh_flag``, ``mesh_fields``). JAX is imported
-by the config module (``trainer.train``) but started only by ``run``."""
+by the config module (``trainer.train``) but started only by ``run``. ``--distributed`` (with
+``--coordinator-address``, ``--num-processes``, ``--process-id`` where JAX cannot find them
+itself) calls ``jax.distributed.initialize`` first: docs/interop.md, tests/test_multiprocess.py."""
 
 from __future__ import annotations
 
@@ -32,6 +34,21 @@ class ModelFlags:
     dtype: str | None = flags.option(None, choices=("float32", "bfloat16"),
                                      help="matmul dtype (bfloat16 on GPU/TPU; default: the preset's)")
     remat: bool = flags.option(False, help="recompute activations in the backward pass")
+
+
+@dataclasses.dataclass(frozen=True)
+class DistributedFlags:
+    """``jax.distributed.initialize``'s arguments (with ``--distributed``). On TPU pods and
+    SLURM/Open MPI GPU clusters JAX finds all three itself; elsewhere (several processes on one
+    machine, as in tests/test_multiprocess.py, or hosts without a cluster manager) pass them.
+    CPU processes exchange collectives through Gloo (JAX's default ``jax_cpu_collectives_implementation``)."""
+
+    coordinator_address: str | None = flags.option(
+        None, help="HOST:PORT of process 0's coordinator (default: found by JAX on TPU/SLURM)")
+    num_processes: int | None = flags.option(None, help="number of processes (default: found by JAX)")
+    process_id: int | None = flags.option(None, help="this process's index, 0..N-1 (default: found by JAX)")
+    initialization_timeout: int = flags.option(
+        300, help="seconds to wait for every process to join before failing")
 
 
 def add_mesh_flag(p: argparse.ArgumentParser, config_cls: type) -> None:
@@ -62,7 +79,21 @@ def configure(p: argparse.ArgumentParser) -> None:
     flags.add_flags(p.add_argument_group("model: forced over the preset and the manifest"),
                     ModelFlags)
     p.add_argument("--distributed", action="store_true",
-                   help="call jax.distributed.initialize() first (multi-host TPU/GPU)")
+                   help="call jax.distributed.initialize() first (multi-host TPU/GPU, or CPU "
+                        "processes with the flags below)")
+    flags.add_flags(p.add_argument_group("distributed: with --distributed"), DistributedFlags)
+
+
+def distributed_kwargs(args: argparse.Namespace) -> dict:
+    """``jax.distributed.initialize`` keyword arguments of the parsed flags (unset ones left to
+    JAX's auto-detection); ``UserError`` for a process id outside ``0..N-1``."""
+    given = dataclasses.asdict(flags.from_args(DistributedFlags, args))
+    n, i = given["num_processes"], given["process_id"]
+    if n is not None and n < 1:
+        raise UserError(f"--num-processes {n}: must be >= 1")
+    if i is not None and (i < 0 or (n is not None and i >= n)):
+        raise UserError(f"--process-id {i}: must be in 0..{(n or 1) - 1}")
+    return {k: v for k, v in given.items() if v is not None}
 
 
 def build_config(args: argparse.Namespace):
@@ -80,7 +111,7 @@ def run(args: argparse.Namespace, extra: list[str]) -> int:
     if args.distributed:
         import jax
 
-        jax.distributed.initialize()
+        jax.distributed.initialize(**distributed_kwargs(args))
     from trainer.train import main
 
     result = main(config)

@@ -6,7 +6,9 @@ example ``i`` is row ``i - offset[s]`` of the shard ``s`` whose cumulative examp
 exceeds ``i``. Packs made with ``--segment-ids`` also hold ``segment_ids`` and ``positions``
 columns (``records.SEGMENT_COLUMNS``), read into ``Batch.segment_ids`` / ``Batch.positions``.
 ``--format array_record`` shards (one record per example, ``records.example_record``) are read
-through ``ArrayRecordReader``, ``ARRAY_RECORD_GROUP`` records at a time, the same way.
+through ``ArrayRecordReader``, ``ARRAY_RECORD_GROUP`` records at a time the same way, except a
+single example outside the cache (random access, ``[i]``), which is read alone: one record
+instead of 1024 (docs/benchmarks.md: ~450x more random examples/s than Parquet).
 ``check_enough_examples`` refuses, before step 1, a ``--steps`` the shards cannot feed.
 
 Grain and the determinism guarantee
@@ -53,8 +55,15 @@ from palmkit.records import SEGMENT_COLUMNS
 from palmkit.paths import is_remote
 from trainer import schedules
 
-#: ArrayRecord shards are read and cached this many records at a time (a Parquet row group's size).
+#: ArrayRecord shards are read and cached this many records at a time (a Parquet row group's
+#: size), except a single example that is not cached: read alone (random access).
 ARRAY_RECORD_GROUP = 1024
+
+#: Set to a list to record what this process reads (tests/test_multiprocess.py checks that each
+#: process reads only its slice): ``("served", start, stop)`` per ``PackedExamples.read`` and
+#: ``("decoded", first, stop)`` (global example indices) per row group or record group decoded
+#: from a shard. None (the default) records nothing.
+READ_TRACE: list | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -129,6 +138,7 @@ class PackedExamples:
         self._group_starts: dict[int, list[int]] = {}
         self._cache: collections.OrderedDict = collections.OrderedDict()
         self._cache_groups = cache_groups
+        self._last_range: tuple = (None, None)  # ArrayRecord single-record reads
         self._lock = threading.Lock()  # Grain may call from several threads
 
     def __len__(self) -> int:
@@ -150,14 +160,21 @@ class PackedExamples:
                                 f"--segment-ids`")
         if not 0 <= start <= stop <= len(self):
             raise IndexError(f"examples [{start}, {stop}) outside the {len(self)} in {self.spec.directory}")
+        if READ_TRACE is not None:
+            READ_TRACE.append(("served", start, stop))
         parts, i = [], start
         while i < stop:
             shard = bisect.bisect_right(self._offsets, i) - 1
             row = i - int(self._offsets[shard])
-            group, first = self._group_of(shard, row)
-            rows = self._group(shard, group)[column]
-            take = min(stop - i, len(rows) - (row - first))
-            parts.append(rows[row - first: row - first + take])
+            if self.spec.format == "array_record" and stop - start == 1 and \
+                    (shard, row // ARRAY_RECORD_GROUP) not in self._cache:
+                take = 1  # random access: one record, not its 1024-record group
+                parts.append(self._record_range(shard, row, row + 1)[column])
+            else:
+                group, first = self._group_of(shard, row)
+                rows = self._group(shard, group)[column]
+                take = min(stop - i, len(rows) - (row - first))
+                parts.append(rows[row - first: row - first + take])
             i += take
         out = np.concatenate(parts) if len(parts) != 1 else parts[0].copy()
         return out
@@ -174,7 +191,7 @@ class PackedExamples:
 
     def _file(self, shard: int):
         """The shard's ``ParquetFile`` (groups: its row groups) or ``ArrayRecordReader``
-        (groups: ``ARRAY_RECORD_GROUP`` records each)."""
+        (groups: ``ARRAY_RECORD_GROUP`` records each, its count checked against the manifest)."""
         if shard not in self._files and self.spec.format == "array_record":
             from array_record.python.array_record_module import ArrayRecordReader
 
@@ -215,7 +232,9 @@ class PackedExamples:
                 self._cache.move_to_end(key)
                 return self._cache[key]
             if self.spec.format == "array_record":
-                arrays = self._records(shard, group)
+                first = group * ARRAY_RECORD_GROUP
+                arrays = self._records(shard, first, min(first + ARRAY_RECORD_GROUP,
+                                                         self.spec.examples_per_shard[shard]))
             else:
                 try:
                     table = self._file(shard).read_row_group(group, columns=list(self.columns))
@@ -223,10 +242,8 @@ class PackedExamples:
                     raise self._corrupt(shard, f"row group {group} not readable", e) from e
         if self.spec.format != "array_record":
             arrays = self._columns(shard, group, table)
-        rows = arrays["tokens"]
-        if rows.size and (rows.min() < 0 or rows.max() >= self.spec.vocab_size):
-            raise self._corrupt(shard, f"row group {group}", f"ids in [{rows.min()}, {rows.max()}] "
-                                f"outside the vocabulary of {self.spec.vocab_size}")
+        self._check_ids(shard, f"row group {group}", arrays["tokens"],
+                        self._group_starts[shard][group])
         with self._lock:
             self._cache[key] = arrays
             while len(self._cache) > self._cache_groups:
@@ -245,12 +262,32 @@ class PackedExamples:
                 raise self._corrupt(shard, what, e) from e
         return arrays
 
-    def _records(self, shard: int, group: int) -> dict[str, np.ndarray]:
-        """ArrayRecord records ``[group * ARRAY_RECORD_GROUP, ...)`` as columns
-        (``records.example_record``)."""
+    def _check_ids(self, shard: int, what: str, rows: np.ndarray, first_row: int) -> None:
+        """Ids outside the vocabulary are a corrupt shard; records the decode in READ_TRACE."""
+        if rows.size and (rows.min() < 0 or rows.max() >= self.spec.vocab_size):
+            raise self._corrupt(shard, what, f"ids in [{rows.min()}, {rows.max()}] "
+                                f"outside the vocabulary of {self.spec.vocab_size}")
+        if READ_TRACE is not None:
+            first = int(self._offsets[shard]) + first_row
+            READ_TRACE.append(("decoded", first, first + len(rows)))
+
+    def _record_range(self, shard: int, start: int, stop: int) -> dict[str, np.ndarray]:
+        """Records ``[start, stop)`` of an ArrayRecord shard, outside the group cache (the
+        last one memoised: the segment columns are asked for after the tokens)."""
+        key = (shard, start, stop)
+        with self._lock:
+            if self._last_range[0] == key:
+                return self._last_range[1]
+            self._file(shard)
+            arrays = self._records(shard, start, stop)
+        self._check_ids(shard, f"records [{start}, {stop})", arrays["tokens"], start)
+        with self._lock:
+            self._last_range = (key, arrays)
+        return arrays
+
+    def _records(self, shard: int, start: int, stop: int) -> dict[str, np.ndarray]:
+        """ArrayRecord records ``[start, stop)`` as columns (``records.example_record``)."""
         reader = self._file(shard)
-        start = group * ARRAY_RECORD_GROUP
-        stop = min(start + ARRAY_RECORD_GROUP, self.spec.examples_per_shard[shard])
         k, t = len(self.columns), self.spec.seq_len
         try:
             data = reader.read(start, stop) if stop > start else []

@@ -179,6 +179,30 @@ def run_step(compiled: Compiled, mesh: Mesh, state, tokens: jax.Array, loss_scal
         return compiled.step(state, tokens, jnp.float32(loss_scale))
 
 
+def process_data_slice(mesh: Mesh) -> tuple[int, int]:
+    """``(index, count)``: this process reads part ``index`` of ``count`` equal contiguous parts
+    of every global batch (``schedules.process_slice``).
+
+    Read from the mesh, not from ``jax.process_index()``: the batch is sharded over ``data``
+    only, so processes whose devices hold the same rows of the ``data`` axis (a ``model`` axis
+    spanning processes) must read the *same* rows, and ``count`` is the number of distinct row
+    blocks, not of processes. ``ValueError`` when a process's rows are not one contiguous block
+    of the same size as the others' (a device order ``make_array_from_process_local_data``
+    cannot fill from one slice)."""
+    grid = np.asarray(mesh.devices)
+    blocks = {}
+    for row in range(grid.shape[0]):
+        for proc in {d.process_index for d in grid[row].flat}:
+            blocks.setdefault(proc, []).append(row)
+    rows = blocks[jax.process_index()]
+    distinct = sorted({tuple(r) for r in blocks.values()})
+    sizes = {len(r) for r in distinct}
+    if len(sizes) != 1 or any(list(r) != list(range(r[0], r[0] + len(r))) for r in distinct) \
+            or sum(len(r) for r in distinct) != grid.shape[0]:
+        raise ValueError(f"mesh rows per process {blocks} are not equal contiguous blocks")
+    return distinct.index(tuple(rows)), len(distinct)
+
+
 def global_batch(mesh: Mesh, local_tokens: np.ndarray, global_size: int) -> jax.Array:
     """This process's rows -> the global (global_size, T) array sharded over ``data``."""
     shape = (global_size, local_tokens.shape[1])

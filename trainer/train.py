@@ -15,6 +15,12 @@ Same command again = resume: everything is recomputed from (step, seed, manifest
 so N straight steps and N/2 + resume give bitwise-identical losses and parameters on the same
 machine and mesh (XLA's CPU and TPU reductions are deterministic for a fixed program).
 
+Several processes (``--distributed``): each reads its part of every batch
+(``step.process_data_slice``), process 0 alone writes ``metrics.jsonl`` and TensorBoard
+(``QuietLogger`` elsewhere), Orbax saves one checkpoint for all. 2 processes x 4 CPU devices
+match 1 process x 8 to ~1 ulp (another all-reduce order), and a kill + restart of both is
+bitwise (tests/test_multiprocess.py).
+
 Policies for what a person can get wrong (each a one-line ``UserError``; the CLI exits 2):
 
 * options: ``TrainConfig.validate`` (run on construction and again by ``main``, with the device
@@ -232,6 +238,22 @@ class Run:
     rollbacks: int = 0
 
 
+class QuietLogger:
+    """``MetricsLogger``'s interface for processes other than 0: writes no file, logs messages."""
+
+    def log(self, row: dict) -> None:
+        pass
+
+    def restart(self, step: int) -> None:
+        pass
+
+    def message(self, text: str) -> None:
+        log.info("process %d: %s", jax.process_index(), text)
+
+    def close(self) -> None:
+        pass
+
+
 def model_config(config: TrainConfig, spec: data.DataSpec) -> PaLMConfig:
     """The preset with the manifest's vocabulary, sequence length and [eod] unless overridden."""
     overrides = {"vocab_size": spec.vocab_size, "seq_len": spec.seq_len, "eod_id": spec.eod_id,
@@ -239,6 +261,21 @@ def model_config(config: TrainConfig, spec: data.DataSpec) -> PaLMConfig:
     cfg = get_config(config.preset, **overrides)
     data.check_model_matches(spec, seq_len=cfg.seq_len, vocab_size=cfg.vocab_size, eod_id=cfg.eod_id)
     return cfg
+
+
+def check_mesh_divides(model_cfg: PaLMConfig, data_: int, model_: int) -> None:
+    """One-line ``UserError`` when a dimension that ``step.RULES`` shards does not split over
+    its mesh axis (``vocab``/``heads``/``mlp`` over ``model``, ``embed`` over ``data``);
+    otherwise it is an ``IndivisibleError`` traceback from inside the first jit. A manifest's
+    vocabulary (e.g. 257 byte ids) is the usual one: ``--vocab-size`` rounds it up."""
+    for name, size, axis, n in (("vocab_size", model_cfg.vocab_size, "model", model_),
+                                ("n_heads", model_cfg.n_heads, "model", model_),
+                                ("d_ff", model_cfg.d_ff, "model", model_),
+                                ("d_model", model_cfg.d_model, "data", data_)):
+        if size % n:
+            fix = (f"pass --vocab-size {-(-size // n) * n} (a multiple of {n})"
+                   if name == "vocab_size" else f"use a --mesh {axis}= that divides {size}")
+            raise UserError(f"--mesh {axis}={n} does not divide the model's {name} of {size}: {fix}")
 
 
 def optim_config(config: TrainConfig) -> step.OptimConfig:
@@ -371,10 +408,11 @@ def train_loop(config: TrainConfig, *, state, run: Run, examples: data.PackedExa
                fingerprint: str):
     """Steps ``run.step + 1 .. config.steps``; restarts its batch iterator after a rollback."""
     while run.step < config.steps:
+        part, parts = step.process_data_slice(mesh)
         batches = data.StepBatches(examples, schedule=config.batch_schedule, skips=run.skips,
                                    first_step=run.step + 1, last_step=config.steps,
-                                   process_index=jax.process_index(),
-                                   process_count=jax.process_count(), allow_repeat=config.allow_repeat)
+                                   process_index=part, process_count=parts,
+                                   allow_repeat=config.allow_repeat)
         tick = time.perf_counter()
         for batch in data.step_iterator(batches, prefetch=config.prefetch):
             tokens = step.global_batch(mesh, batch.tokens, batch.global_size)
@@ -420,6 +458,7 @@ def main(config: TrainConfig) -> dict:
     data.check_enough_examples(spec, steps=config.steps, schedule=config.batch_schedule,
                                skips=checkpoint.read_skips(config.workdir),
                                allow_repeat=config.allow_repeat)
+    check_mesh_divides(model_cfg, *config.mesh_shape(n_dev))
     mesh = step.make_mesh(*config.mesh_shape(n_dev))
     compiled = step.build(model_cfg, optim_config(config), mesh)
     os.makedirs(config.workdir, exist_ok=True)
@@ -445,8 +484,10 @@ def main(config: TrainConfig) -> dict:
     except ValueError as e:  # an unlisted accelerator: train anyway, MFU unknown
         log.warning("%s; MFU will be NaN", e)
         peak_total = float("nan")
+    # One writer of W/metrics.jsonl and tensorboard/: process 0 (the loss is replicated, so every
+    # process sees the same numbers); the others only log messages.
     logger = MetricsLogger(config.workdir, first_step=run.step + 1, last_step=config.steps,
-                           progress=config.progress)
+                           progress=config.progress) if jax.process_index() == 0 else QuietLogger()
     if run.step:
         logger.message(f"resumed from step {run.step} ({len(run.skips)} skipped ranges)")
     try:

@@ -26,33 +26,69 @@ heuristic_top_ngram         characters in the most frequent 2/3/4-gram          
 heuristic_duplicate_ngram   characters in 5..10-grams that occur more than once   > 0.15 ... 0.10
 =========================== ===================================================== ==========
 
+Stop words beyond English (``--heuristics-stop-word-lists iso``): the document's language-ID
+label picks a stopwords-iso list (PyPI ``stopwordsiso``, MIT; 58 lists, 50 used: nb/nn use
+``no``, bs use ``hr``; Chinese, Japanese, Thai and Korean are skipped, not split into words by
+spaces, and so are the lists that fail on real text, ``_NO_LIST``), and the same "at least
+``min_stop_words`` distinct stop words" test applies. English keeps Gopher's 8 words. Measured
+on 1-5 KB real catalogue/man-page documents (docs/benchmarks.md): 95% of documents pass their
+own language's list, 29% pass a list of another language. Default ``gopher``: English only,
+as Gopher did.
+
+C4's rules (``--heuristics-c4``, off by default; ``pipelines/clean/c4_rules.py``) run first:
+page rejects ``heuristic_c4_lorem_ipsum`` and ``heuristic_c4_curly_brace``; then lines are
+dropped (fewer than 5 words, no terminal punctuation, "javascript", cookie/policy boilerplate:
+line rules ``c4_short_lines``, ``c4_unterminated_lines``, ``c4_javascript_lines``,
+``c4_policy_lines``) and a page left with fewer than 3 sentences is rejected
+(``heuristic_c4_sentences``, the detail counts the lines each rule dropped). A kept page's text
+is its surviving lines, and Gopher's rules judge that text. A document that lost lines (kept or
+rejected) says how many to each rule in ``metadata["c4_lines_dropped"]``
+(``c4_short_lines=3;c4_unterminated_lines=1``).
+
 Each reject's detail names the rule and the measured value (``mean word length 1.20 < 3``).
 Stats (``heuristics``): per component, documents judged, kept, and per rule the count and rate
 of documents that rule rejected (rates add up to the rejected fraction, since the first broken
-rule decides). Cost: one pass over words and lines plus 64-bit rolling n-gram hashes counted
-with numpy (np.unique); see
-docs/benchmarks.md (benchmarks/bench_heuristics.py) for MB/s per core.
+rule decides); with C4 on, also per line rule the documents that lost at least one line to it
+(``lines_dropped``) and their rate. Cost: one pass over words and lines plus 64-bit rolling
+n-gram hashes counted with numpy (np.unique); see docs/benchmarks.md
+(benchmarks/bench_heuristics.py) for MB/s per core.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 
 import numpy as np
 
 from mixtures import Mixture
 from palmkit import flags
+from palmkit.errors import UserError
 from palmkit.records import Document, Reason
+from pipelines.clean import c4_rules
 from pipelines.stage import Decision, FilterStage, require_at_least, require_between
 
 STAGE = "heuristics"
+#: ``Document.metadata`` key of the C4 line rules that dropped lines: "rule=lines;rule=lines".
+LINES_DROPPED = "c4_lines_dropped"
 BULLETS = ("•", "●", "○", "◦", "‣", "⁃", "▪", "■", "-", "*", "·", "–")
 ELLIPSES = ("...", "…")
 #: Gopher's stop-word list (appendix A.1.1); a language without a list skips that rule.
 STOP_WORDS: dict[str, frozenset[str]] = {
     "en": frozenset({"the", "be", "to", "of", "and", "that", "have", "with"}),
 }
+#: Stop-word list families ``--heuristics-stop-word-lists`` accepts.
+STOP_WORD_LISTS = ("gopher", "iso")
+#: Language-ID labels -> the stopwords-iso list that covers them.
+_ISO_LIST_OF = {"nb": "no", "nn": "no", "bs": "hr", "sh": "hr"}
+#: Labels whose stopwords-iso list is not used: zh, ja, th are written without spaces between
+#: words (a whitespace split finds no stop words); measured on real catalogue text
+#: (docs/benchmarks.md), the lists of sr (Latin-script words; Serbian text is mostly Cyrillic),
+#: ku (Sorani; lid.176's ku text is mostly Kurmanji), so and zu passed 0-17% of real documents;
+#: ko's particles are written attached to the word before them, so a Korean Wikipedia paragraph
+#: of the sample (data/sample/wikipedia/multilingual.jsonl) has 1 list word.
+_NO_LIST = frozenset({"zh", "ja", "th", "ko", "sr", "ku", "so", "zu"})
 #: Gopher's repetition thresholds (Table A1): n -> max fraction of characters.
 TOP_NGRAM = {2: 0.20, 3: 0.18, 4: 0.16}
 DUPLICATE_NGRAM = {5: 0.15, 6: 0.14, 7: 0.13, 8: 0.12, 9: 0.11, 10: 0.10}
@@ -66,22 +102,58 @@ class HeuristicsOptions:
     """``Heuristics``' options: ``CorpusConfig.heuristics``, flags ``--heuristics-*``
     (defaults: Gopher's thresholds, see the module docstring)."""
 
-    min_words: int = flags.option(50, metavar="N", help="fewer words: heuristic_word_count")
-    max_words: int = flags.option(100_000, metavar="N", help="more words: heuristic_word_count")
-    min_mean_word_length: float = flags.option(3.0, metavar="X", help="heuristic_word_length")
-    max_mean_word_length: float = flags.option(10.0, metavar="X", help="heuristic_word_length")
+    min_words: int = flags.option(
+        50, metavar="N", help="reject a document of fewer whitespace-separated words "
+                              "(reason heuristic_word_count)")
+    max_words: int = flags.option(
+        100_000, metavar="N", help="reject a document of more words (heuristic_word_count)")
+    min_mean_word_length: float = flags.option(
+        3.0, metavar="X", help="reject a document whose mean word length in characters is "
+                               "below X (heuristic_word_length)")
+    max_mean_word_length: float = flags.option(
+        10.0, metavar="X", help="reject a document whose mean word length is above X "
+                                "(heuristic_word_length)")
     max_symbol_ratio: float = flags.option(
-        0.1, metavar="X", help="'#', '...' and '…' per word: heuristic_symbol_ratio")
-    max_bullet_lines: float = flags.option(0.9, metavar="X", help="heuristic_bullet_lines")
-    max_ellipsis_lines: float = flags.option(0.3, metavar="X", help="heuristic_ellipsis_lines")
-    min_alpha_words: float = flags.option(0.8, metavar="X", help="heuristic_alpha_words")
-    min_stop_words: int = flags.option(2, metavar="N", help="heuristic_stop_words (0: off)")
+        0.1, metavar="X", help="reject a document with more than X '#', '...' and '…' per word "
+                               "(heuristic_symbol_ratio)")
+    max_bullet_lines: float = flags.option(
+        0.9, metavar="X", help="reject a document whose fraction of lines starting with a "
+                               "bullet is above X (heuristic_bullet_lines)")
+    max_ellipsis_lines: float = flags.option(
+        0.3, metavar="X", help="reject a document whose fraction of lines ending with '...' or "
+                               "'…' is above X (heuristic_ellipsis_lines)")
+    min_alpha_words: float = flags.option(
+        0.8, metavar="X", help="reject a document whose fraction of words containing a letter "
+                               "is below X (heuristic_alpha_words)")
+    min_stop_words: int = flags.option(
+        2, metavar="N", help="reject a document of a language with a stop-word list that has "
+                             "fewer than N distinct stop words; 0: off (heuristic_stop_words)")
+    stop_word_lists: str = flags.option(
+        "gopher", metavar="LISTS", choices=STOP_WORD_LISTS,
+        help="stop-word lists: gopher = Gopher's 8 English words only; iso = also stopwords-iso's "
+             "list of the document's language-ID label (50 languages) (heuristic_stop_words)")
     max_duplicate_lines: float = flags.option(
-        0.3, metavar="X", help="repeated lines (their characters: 2/3 of this)")
+        0.3, metavar="X", help="reject a document whose fraction of lines repeating an earlier "
+                               "line is above X, or their characters above 2/3 X "
+                               "(heuristic_duplicate_lines)")
     max_duplicate_paragraphs: float = flags.option(
-        0.3, metavar="X", help="repeated paragraphs (their characters: 2/3 of this)")
+        0.3, metavar="X", help="the same for blank-line separated paragraphs "
+                               "(heuristic_duplicate_paragraphs)")
     ngram_scale: float = flags.option(
-        1.0, metavar="X", help="multiplies Gopher's top/duplicate n-gram character fractions")
+        1.0, metavar="X", help="multiplies Gopher's limits on the characters covered by the most "
+                               "frequent 2/3/4-gram (0.20/0.18/0.16, heuristic_top_ngram) and by "
+                               "repeated 5..10-grams (0.15..0.10, heuristic_duplicate_ngram)")
+    c4: bool = flags.option(
+        False, help="C4's rules first: reject pages with 'lorem ipsum' (heuristic_c4_lorem_ipsum) "
+                    "or a curly brace (heuristic_c4_curly_brace); drop lines that are short, "
+                    "unterminated, mention javascript or are cookie/policy boilerplate; reject a "
+                    "page left with too few sentences (heuristic_c4_sentences)")
+    c4_min_line_words: int = flags.option(
+        5, metavar="N", help="with --heuristics-c4: drop lines of fewer than N words "
+                             "(line rule c4_short_lines; 0: keep them)")
+    c4_min_sentences: int = flags.option(
+        3, metavar="N", help="with --heuristics-c4: reject a page left with fewer than N "
+                             "sentences after the line rules (heuristic_c4_sentences)")
 
     def __post_init__(self):
         require_at_least("--heuristics-min-words", self.min_words, 0)
@@ -90,6 +162,11 @@ class HeuristicsOptions:
                      "min_alpha_words", "max_duplicate_lines", "max_duplicate_paragraphs"):
             require_between(f"--heuristics-{name.replace('_', '-')}", getattr(self, name), 0, 1)
         require_between("--heuristics-ngram-scale", self.ngram_scale, 0, 10)
+        require_at_least("--heuristics-c4-min-line-words", self.c4_min_line_words, 0)
+        require_at_least("--heuristics-c4-min-sentences", self.c4_min_sentences, 0)
+        if self.stop_word_lists not in STOP_WORD_LISTS:
+            raise UserError(f"--heuristics-stop-word-lists {self.stop_word_lists!r}: choose one "
+                            f"of {list(STOP_WORD_LISTS)}")
 
 
 # -- measurements (pure functions) ---------------------------------------------------------------
@@ -179,6 +256,23 @@ def _ngram_rejection(words: list[str], chars: int, scale: float) -> tuple[str, s
     return None
 
 
+@functools.lru_cache(maxsize=None)
+def _iso_stop_words(code: str) -> frozenset[str] | None:
+    import stopwordsiso  # imported here: 200 KB of JSON, only where the iso lists are asked for
+
+    return frozenset(w.lower() for w in stopwordsiso.stopwords(code)) or None
+
+
+def stop_words(language: str | None, lists: str = "gopher") -> frozenset[str] | None:
+    """The stop words the rule counts for ``language`` (a language-ID label), or None: the
+    language has no list (``und``, ``code``, no-space scripts) and the rule does not apply."""
+    if not language:
+        return None
+    if language in STOP_WORDS or lists != "iso" or language in _NO_LIST:
+        return STOP_WORDS.get(language)
+    return _iso_stop_words(_ISO_LIST_OF.get(language, language))
+
+
 def _lines(text: str) -> list[str]:
     return [line.strip() for line in text.split("\n") if line.strip()]
 
@@ -214,7 +308,7 @@ def heuristic_rejection(text: str, language: str | None,
     if alpha < o.min_alpha_words:
         return Reason.HEURISTIC_ALPHA_WORDS, (f"{alpha:.2f} of words have a letter < "
                                               f"{o.min_alpha_words:g}")
-    stop = STOP_WORDS.get(language or "")
+    stop = stop_words(language, o.stop_word_lists)
     if stop is not None and o.min_stop_words:
         found = len(stop & {w.strip(_PUNCT).lower() for w in words})
         if found < o.min_stop_words:
@@ -229,6 +323,19 @@ def heuristic_rejection(text: str, language: str | None,
             return reason, (f"{frac:.2f} of {what} ({char_frac:.2f} of their characters) repeat "
                             f"an earlier one > {limit:g} ({limit * 2 / 3:.2g})")
     return _ngram_rejection(words, chars, o.ngram_scale)
+
+
+def judge(text: str, language: str | None, o: HeuristicsOptions = HeuristicsOptions()
+          ) -> tuple[str, dict[str, int], tuple[str, str] | None]:
+    """``(text to keep, {C4 line rule: lines dropped}, rejection or None)``: C4's rules when
+    ``o.c4`` (which may drop lines), then Gopher's on what is left."""
+    dropped: dict[str, int] = {}
+    if o.c4:
+        text, dropped, why = c4_rules.c4_clean(text, min_line_words=o.c4_min_line_words,
+                                               min_sentences=o.c4_min_sentences)
+        if why is not None:
+            return text, dropped, why
+    return text, dropped, heuristic_rejection(text, language, o)
 
 
 # -- the stage -----------------------------------------------------------------------------------
@@ -249,22 +356,41 @@ class Heuristics(FilterStage):
         return self.mixture.component(doc.component).cleaning.heuristics
 
     def decide(self, doc: Document) -> Decision:
-        return doc, heuristic_rejection(doc.text, doc.language, self.options)
+        text, dropped, why = judge(doc.text, doc.language, self.options)
+        changes = {}
+        if why is None and text != doc.text:
+            changes["text"] = text
+        lost = ";".join(f"{r}={n}" for r, n in sorted(dropped.items()) if n)
+        if lost:  # on the document (kept or rejected), where stats_key and a user find it
+            changes["metadata"] = {**doc.metadata, LINES_DROPPED: lost}
+        return (dataclasses.replace(doc, **changes) if changes else doc), why
 
     def stats_key(self, doc: Document, why) -> tuple:
-        return doc.component, "kept" if why is None else why[0]  # (component, outcome)
+        # (component, outcome, C4 line rules that dropped lines): at most 2^4 keys per outcome
+        lost = doc.metadata.get(LINES_DROPPED, "") if self.options.c4 else ""
+        return (doc.component, "kept" if why is None else why[0],
+                tuple(x.split("=")[0] for x in lost.split(";") if x))
 
     def summarise(self, counts: list) -> dict:
-        """[((component, outcome), n)] -> per component: docs, kept, and per rule the number
-        and rate of documents it rejected."""
+        """[((component, outcome, line rules), n)] -> per component: docs, kept, per rule the
+        number and rate of documents it rejected, and with C4 on per line rule the documents
+        that lost lines to it (``lines_dropped``) and their rate."""
         out: dict[str, dict] = {}
-        for (component, outcome), n in counts:
+        for key, n in counts:
+            component, outcome, line_rules = (*key, ())[:3]
             row = out.setdefault(component, {"docs": 0, "kept": 0, "rejected": {}})
             row["docs"] += n
             if outcome == "kept":
                 row["kept"] += n
             else:
-                row["rejected"][outcome] = n
+                row["rejected"][outcome] = row["rejected"].get(outcome, 0) + n
+            for rule in line_rules:
+                lines = row.setdefault("lines_dropped", {})
+                lines[rule] = lines.get(rule, 0) + n
         for row in out.values():
             row["rates"] = {r: round(n / row["docs"], 4) for r, n in row["rejected"].items()}
+            if "lines_dropped" in row:
+                row["lines_dropped"] = dict(sorted(row["lines_dropped"].items()))
+                row["line_rates"] = {r: round(n / row["docs"], 4)
+                                     for r, n in row["lines_dropped"].items()}
         return {"components": out}

@@ -50,6 +50,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import logging
 import os
 import re
 import subprocess
@@ -65,6 +66,7 @@ from palmkit import flags
 from palmkit.records import Document, Reason
 from pipelines.clean import doc_hash
 from pipelines.clean.langid import ModelError, check_fasttext_model, fasttext_problem
+from pipelines import resume
 from pipelines.fs import local_copy
 from pipelines.stage import (REJECTS, STATS, StageOutput, SummariseStats, reject, require_at_least,
                              require_positive, stat)
@@ -75,6 +77,7 @@ HELDOUT_PER_MILLE = 100
 _WHITESPACE = re.compile(r"\s+")
 TRAIN_ARGS = dict(dim=16, bucket=1 << 18, wordNgrams=2, lr=0.1, minCount=1,
                   loss="softmax", thread=1, verbose=0)
+logger = logging.getLogger(__name__)
 MIN_TOKEN_UPDATES = 10_000_000  # epochs are raised until training sees this many tokens
 MIN_EPOCHS, MAX_EPOCHS = 5, 100
 
@@ -159,11 +162,14 @@ def training_example(doc: Document, *, mixture: Mixture, seed: int,
 
 
 def train_classifier(samples: Iterable[tuple[str, list]], *, seed: int,
-                     folds: int = QualityOptions.folds) -> tuple[list[bytes] | None, dict]:
+                     folds: int = QualityOptions.folds,
+                     cache: str | None = None) -> tuple[list[bytes] | None, dict]:
     """Train fastText on [(class, [(hash, id, features)])]; ([model bytes per fold], info).
 
     ``folds`` > 1: model ``f`` is trained on the examples outside fold ``f`` (``fold_of``) and
     the accuracy is out-of-fold over all examples. ``folds`` == 1: one model, 10% held out.
+    ``cache``: a resume folder (``pipelines.resume``): models trained on the same rows with the
+    same arguments by an interrupted run are taken from it (training is deterministic).
     No web examples: nothing will be scored, no model (None). Web but no curated examples: an
     error, since every page would otherwise be judged by an untrained model.
     """
@@ -187,8 +193,8 @@ def train_classifier(samples: Iterable[tuple[str, list]], *, seed: int,
         train_sets = [[r for r in rows if (r[0] >> 20) % 1000 >= HELDOUT_PER_MILLE] or rows]
         judged = [(0, r) for r in heldout]
     args = [dict(TRAIN_ARGS, seed=seed % (1 << 31), epoch=epochs_for(t)) for t in train_sets]
-    data = _train_in_fresh_processes(
-        [[(label, feat) for _, _, label, feat in t] for t in train_sets], args)
+    data = _train_cached([[(label, feat) for _, _, label, feat in t] for t in train_sets], args,
+                         cache=cache)
     models = [model_from_bytes(d) for d in data]
     correct = sum((_predict_curated(models[f], r[3]) >= 0.5) == (r[2] == CURATED)
                   for f, r in judged)
@@ -231,6 +237,28 @@ def epochs_for(rows: list) -> int:
     """
     tokens = sum(row[-1].count(" ") + 1 for row in rows)
     return max(MIN_EPOCHS, min(MAX_EPOCHS, -(-MIN_TOKEN_UPDATES // max(tokens, 1))))
+
+
+def _train_cached(row_sets: list[list[tuple[str, str]]], args: list[dict], *,
+                  cache: str | None) -> list[bytes]:
+    """``_train_in_fresh_processes``, memoised in ``cache`` by a hash of its inputs."""
+    if cache is None:
+        return _train_in_fresh_processes(row_sets, args)
+    h = hashlib.sha256(json.dumps([resume.CACHE_VERSION, args], sort_keys=True).encode())
+    for rows in row_sets:
+        h.update(b"\x00set")
+        for label, features in rows:
+            h.update(len(label).to_bytes(4, "little") + label.encode("utf-8", "surrogatepass"))
+            data = features.encode("utf-8", "surrogatepass")
+            h.update(len(data).to_bytes(8, "little") + data)
+    key = h.hexdigest()[:32]
+    store = resume.WorkCache(cache)
+    if store.meta("quality", key) is not None:
+        logger.info("quality: classifier from the resume cache (%s)", cache)
+        return list(resume.decode_frames(store.read("quality", key, ".models")))
+    models = _train_in_fresh_processes(row_sets, args)
+    store.write("quality", key, ".models", resume.encode_frames(models), {"models": len(models)})
+    return models
 
 
 def _train_in_fresh_process(rows: list[tuple[str, str]], args: dict) -> bytes:
@@ -440,7 +468,8 @@ class QualitySampling(beam.PTransform):
             | "SampleTraining" >> beam.combiners.Top.SmallestPerKey(self._options.train_docs)
             | "CollectTraining" >> beam.combiners.ToList()  # [(class, [(hash, id, features)])]
             | "TrainClassifier" >> beam.Map(train_classifier, seed=self._seed,
-                                            folds=self._options.folds)  # ([bytes], info)
+                                            folds=self._options.folds,
+                                            cache=getattr(self, "memo", None))  # ([bytes], info)
         )
         model = trained | "ModelBytes" >> beam.Map(lambda t: t[0])
         return model, trained | "ClassifierStats" >> beam.Map(lambda t: t[1])

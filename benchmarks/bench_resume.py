@@ -35,15 +35,22 @@ def cpu_of(run) -> float:
     return (after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime), wall
 
 
-def run_cmd(cmd: list[str], kill_after: float | None = None) -> float:
-    start = time.monotonic()
+def run_cmd(cmd: list[str], kill_after: float | None = None) -> bool:
+    """Run ``cmd``; SIGKILL its process group after ``kill_after`` s. True when killed."""
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
     try:
         proc.wait(timeout=kill_after)
+        return False
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
+        return True
+
+
+def timed(cmd: list[str]) -> float:
+    start = time.monotonic()
+    run_cmd(cmd)
     return time.monotonic() - start
 
 
@@ -85,13 +92,21 @@ def main() -> None:
         base = LAUNCH + ["pack", "--corpus", args.corpus, "--vocab", args.vocab, "--quiet"]
     base += extra
     full, resumed = os.path.join(work, "full"), os.path.join(work, "resumed")
-    cpu_full, wall_full = cpu_of(lambda: run_cmd(base + ["--output", full]))
-    cpu_killed, wall_killed = cpu_of(lambda: run_cmd(base + ["--output", resumed],
-                                                     kill_after=wall_full * args.kill_at))
+    cpu_full, wall_full = cpu_of(lambda: timed(base + ["--output", full]))
+    share = args.kill_at
+    while True:  # a run that finishes before its kill (a less loaded machine): kill earlier
+        shutil.rmtree(resumed, ignore_errors=True)
+        killed = []
+        cpu_killed, _ = cpu_of(lambda: killed.append(run_cmd(base + ["--output", resumed],
+                                                             kill_after=wall_full * share)))
+        if killed[0] or share < 0.05:
+            break
+        share /= 2
     cached = cache_bytes(resumed)
     cpu_rerun, _ = cpu_of(lambda: run_cmd(base + ["--output", resumed]))
     print(json.dumps({
-        "job": args.job, "kill_at": args.kill_at, "cpu_s_uninterrupted": round(cpu_full, 1),
+        "job": args.job, "killed_at_wall_share": round(share, 3), "killed": killed[0],
+        "cpu_s_uninterrupted": round(cpu_full, 1),
         "cpu_s_killed_run": round(cpu_killed, 1), "cpu_s_rerun": round(cpu_rerun, 1),
         "rerun_vs_uninterrupted": round(cpu_rerun / cpu_full, 3),
         "resume_cache_mb": round(cached / 1e6, 1),

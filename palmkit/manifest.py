@@ -8,7 +8,8 @@ The next stage calls ``Manifest.read(path, stage=...)`` and ``verify_files`` and
 ``ManifestError`` that says what does not match.
 
 No timestamps or host names are written: two runs on the same inputs give byte-identical
-manifests, which is what the determinism tests compare.
+manifests, which is what the determinism tests compare, except ``extra.timings`` (per-stage CPU
+and wall time, ``pipelines/timings.py``), which they strip with ``timings.strip_timings``.
 
 Pure data and local file I/O only: no Beam, no JAX. Jobs whose outputs live on a remote
 filesystem (gs://) serialise with ``to_json``/``from_json`` through their own filesystem layer

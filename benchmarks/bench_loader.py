@@ -3,7 +3,7 @@
     python benchmarks/bench_loader.py [--tokens-mb 256] [--seq-len 2048] [--batch 32] \
         [--random 400] [--workdir /tmp/bench_loader]
 
-Builds (or reuses, when WORKDIR/FORMAT/manifest.json exists) one pack twice with ``pipelines.pack.write_shard`` (the pack job's own writers: Parquet
+Builds (or reuses, when WORKDIR/FORMAT/manifest.json exists) one pack twice with ``pipelines.pack_shards.write_shard`` (the pack job's own writers: Parquet
 with zstd and 1024-row groups, ArrayRecord with ``group_size:1``) from the same int32 tokens
 (Zipf-distributed ids over a 32k vocabulary, so zstd sees roughly the redundancy of real token
 ids), then measures, each in a fresh child process so its peak RSS is its own:
@@ -40,7 +40,7 @@ VOCAB = 32_000
 def build(directory: str, *, fmt: str, tokens: np.ndarray, num_shards: int) -> str:
     """A pack output folder of ``tokens`` in ``fmt`` (shards + manifest.json)."""
     from palmkit.contracts import PackedDataSpec, packed_shard_name
-    from pipelines.pack import write_shard
+    from pipelines.pack_shards import write_shard
 
     os.makedirs(directory, exist_ok=True)
     seq_len = tokens.shape[1]

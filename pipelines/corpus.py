@@ -38,18 +38,17 @@ import logging
 from typing import Any, Iterable, Iterator
 
 import apache_beam as beam
-from apache_beam.metrics import Metrics
 from apache_beam.options.pipeline_options import PipelineOptions, TestOptions
 from apache_beam.runners.runner import PipelineResult, PipelineState
 
 import mixtures
 from palmkit import flags
-from palmkit.manifest import MANIFEST_NAME, Manifest, join, library_versions
+from palmkit.manifest import MANIFEST_NAME, Manifest, join
 from palmkit.paths import is_remote
 from palmkit.records import Document, Reject, from_wire, to_wire
 from pipelines import io, job_progress, progress, readers, timings
 from pipelines import resume
-from pipelines.resume import cache_root, resume_read
+from pipelines.resume import cache_root
 from pipelines.beam_options import check_pipeline_args
 from pipelines.clean.code_filter import CodeFilter, CodeFilterOptions
 from pipelines.clean.exact_dedup import ExactDedup, ExactDedupOptions
@@ -59,8 +58,13 @@ from pipelines.clean.near_dedup import NearDedup, NearDedupOptions
 from pipelines.clean.quality import QualityOptions, QualitySampling
 from pipelines.sources import SourceSpec, load_sources
 from pipelines.stage import timing_name as progress_name
-from pipelines.stage import (FilterStage, MeteredStage, StageOutput, load_stage, merge_stats,
-                             require, require_at_least, stage_name)
+from pipelines.stage import (FilterStage, MeteredStage, StageOutput, load_stage, require,
+                             require_at_least, stage_name)
+from pipelines.corpus_manifest import (COLLAPSE_FRACTION, assemble_counts,  # noqa: F401
+                                       build_manifest, collapse_warnings, kept_outcome,
+                                       reject_outcome, sum_pairs, write_manifest)
+from pipelines.corpus_read import (COUNTS_TAG, ReadPlan, ReadWorkItem, input_bytes,  # noqa: F401
+                                   plan_shares)
 from pipelines.unique_ids import UniqueIds
 from pipelines.validate import DEFAULT_MAX_DOC_BYTES, validate
 
@@ -76,7 +80,6 @@ DEFAULT_STAGES: tuple[type, ...] = (LanguageId, Heuristics, CodeFilter, ExactDed
                                      QualitySampling)
 
 REJECTS_TAG = "rejects"
-COUNTS_TAG = "counts"
 VERSIONED = ("apache-beam", "pyarrow", "pyyaml", "tensorflow-datasets", "zstandard")
 
 
@@ -163,87 +166,6 @@ class CorpusConfig:
 # -- per-element functions --------------------------------------------------------------------
 
 
-@dataclasses.dataclass(frozen=True)
-class ReadPlan:
-    """What the read step has to do, counted at launch: inputs (``readers.initial_items``, one
-    per matched file, repository or TFDS source) and their estimated text bytes
-    (``readers.text_bytes``: file sizes, compressed ones x4; TFDS an assumed size)."""
-
-    inputs: int
-    bytes: int
-
-    @classmethod
-    def of(cls, specs: list[SourceSpec]) -> "ReadPlan":
-        return cls(inputs=len(readers.initial_items(specs)),
-                   bytes=sum(readers.text_bytes(s) for s in specs))
-
-
-def input_bytes(item: readers.WorkItem) -> int:
-    """The launch estimate of one input's text bytes (summed over inputs: ``ReadPlan.bytes``)."""
-    return readers.text_bytes(dataclasses.replace(item.spec, inputs=(item.path,) if item.path
-                                                  else ()))
-
-
-def plan_shares(item: readers.WorkItem) -> Iterator[tuple[readers.WorkItem, float, float]]:
-    """An input -> ``(work item, share of the input, share of its estimated bytes)`` for each of
-    its work items (Parquet row groups, TFDS ranges: equal shares), for ReadWorkItem's progress.
-    Costs one size lookup per input, on the worker that plans it."""
-    parts = list(readers.plan(item))
-    estimate = input_bytes(item) if parts else 0
-    for part in parts:
-        yield part, 1 / len(parts), estimate / len(parts)
-
-
-class ReadWorkItem(beam.DoFn):
-    """Read one work item; count and log it. Emits Documents/Rejects, and on COUNTS_TAG one
-    ``(component, records)`` per item (cheaper than counting per record).
-
-    Each item's log line says how far this worker is through the whole read (``ReadPlan``):
-    inputs and estimated bytes done of those planned at launch, and the percentage of bytes.
-    With one worker (DirectRunner's default) the last line says 100%; with several
-    (``--direct_running_mode=multi_processing``, Dataflow) each counts only its own items."""
-
-    def __init__(self, max_doc_bytes: int, plan: ReadPlan | None = None,
-                 cache: str | None = None):
-        self.max_doc_bytes = max_doc_bytes
-        self.plan = plan or ReadPlan(inputs=0, bytes=0)
-        self.cache = cache  # RUN/.resume (pipelines.resume), or None: no resume
-
-    def setup(self):
-        self.items = self.records = 0
-        self.inputs_done = self.bytes_done = 0.0
-
-    def process(self, element: tuple[readers.WorkItem, float, float]) -> Iterator[Any]:
-        item, input_share, byte_share = element  # from plan_shares
-        n = bad = 0
-        cached = False
-        for out, cached in resume_read(item, max_doc_bytes=self.max_doc_bytes, root=self.cache):
-            n += 1
-            bad += isinstance(out, Reject)
-            yield out
-        Metrics.counter("corpus", f"{item.spec.component}.read").inc(n)
-        if cached:
-            Metrics.counter("corpus", "resume.cached_items").inc()
-        self.items += 1
-        self.records += n
-        self.inputs_done += input_share
-        self.bytes_done += byte_share
-        logger.info("corpus: read %s%s: %d records (%d rejected while reading); this worker: %s",
-                    readers.describe(item), " (from the resume cache)" if cached else "", n, bad,
-                    self.progress())
-        yield beam.pvalue.TaggedOutput(COUNTS_TAG, (item.spec.component, n))
-
-    def progress(self) -> str:
-        """``3 items, 120 records; inputs 2.5/20, bytes 1,234/4,000 (31%)``."""
-        plan = self.plan
-        done = (self.bytes_done / plan.bytes if plan.bytes
-                else self.inputs_done / plan.inputs if plan.inputs else 1.0)
-        inputs = round(self.inputs_done, 1)  # row groups and TFDS ranges are input shares
-        return (f"{self.items} items, {self.records} records; inputs {inputs:g}/"
-                f"{plan.inputs}, bytes {round(self.bytes_done):,d}/{plan.bytes:,d} "
-                f"({done:.0%})")
-
-
 def split_valid(record: Document | Reject, *, max_bytes: int) -> Iterator[Any]:
     """Validate Documents; Rejects (from readers or validation) go to REJECTS_TAG."""
     out = record if isinstance(record, Reject) else validate(record, max_bytes=max_bytes)
@@ -268,114 +190,6 @@ def write_shard(element: tuple, *, kind: str, output: str, num_shards: dict[str,
     return ("file", rel, entry)
 
 
-def kept_outcome(doc: Document) -> tuple:
-    Metrics.counter("corpus", f"{doc.component}.kept").inc()
-    return ("kept", doc.component), (1, doc.nbytes)
-
-
-def reject_outcome(rej: Reject) -> tuple:
-    Metrics.counter("corpus", f"{rej.component}.{rej.reason}").inc()
-    return ("rejected", rej.component, rej.reason), (1, 0)
-
-
-def sum_pairs(pairs: Iterable[tuple[int, int]]) -> tuple[int, int]:
-    n = b = 0
-    for x, y in pairs:
-        n, b = n + x, b + y
-    return n, b
-
-
-def assemble_counts(entries: Iterable[tuple], components: Iterable[str]) -> dict[str, Any]:
-    """Per-component ``{read, kept, kept_bytes, rejected: {reason: n}}`` from count entries;
-    raises if a component's records are not all accounted for."""
-    counts = {c: {"read": 0, "kept": 0, "kept_bytes": 0, "rejected": {}} for c in components}
-    for _, key, value in entries:
-        kind, comp = key[0], key[1]
-        if kind == "read":
-            counts[comp]["read"] += value
-        elif kind == "kept":
-            counts[comp]["kept"] += value[0]
-            counts[comp]["kept_bytes"] += value[1]
-        else:
-            rejected = counts[comp]["rejected"]
-            rejected[key[2]] = rejected.get(key[2], 0) + value[0]
-    for comp, c in counts.items():
-        c["rejected"] = dict(sorted(c["rejected"].items()))
-        if c["read"] != c["kept"] + sum(c["rejected"].values()):
-            raise RuntimeError(f"corpus accounting broken for component {comp}: read "
-                               f"{c['read']} != kept {c['kept']} + rejected {c['rejected']}; "
-                               f"a stage dropped or duplicated records")
-    return counts
-
-
-#: A stage that leaves less than this fraction of a component's documents gets a warning.
-COLLAPSE_FRACTION = 0.01
-
-#: Reject reason -> (what removed them, the option that changes it) for collapse warnings.
-_REMEDIES: dict[str, tuple[str, str]] = {
-    "quality": ("quality sampling", "try --quality-alpha 1 (or --quality-model PATH)"),
-    "language": ("language ID", "lower --langid-threshold or widen the component's languages "
-                                "in the mixture"),
-    "duplicate": ("exact dedup", "set cleaning: {exact_dedup: false} in the mixture"),
-    "near_duplicate": ("near dedup", "raise --near-dedup-threshold"),
-    "license": ("the code license filter", "pass --allow-unknown-license"),
-}
-
-
-def collapse_warnings(counts: dict[str, Any], config: dict) -> list[str]:
-    """One line per component of which < 1% of the documents survived: which reason removed
-    them and which option changes it (``--quality-alpha 9 kept 0 of 128 web pages ...``)."""
-    out = []
-    for comp, c in sorted(counts.items()):
-        if not c["read"] or (c["kept"] and c["kept"] >= COLLAPSE_FRACTION * c["read"]):
-            continue
-        reason, n = max(c["rejected"].items(), key=lambda kv: (kv[1], kv[0]))
-        what, fix = _REMEDIES.get(reason, (f"'{reason}' rejects", "see the rejects' detail "
-                                                                  "column for why"))
-        if reason == "quality":
-            alpha = (config.get("quality") or {}).get("alpha")
-            what = f"quality sampling at --quality-alpha {alpha:g}"
-            fix = ("pages score low against the reference text, as on a small sample — " + fix)
-        elif reason.startswith("heuristic_"):
-            what, fix = "the heuristic filters", ("relax its --heuristics-* threshold or set "
-                                                  "cleaning: {heuristics: false}")
-        out.append(f"component {comp}: {what} kept {c['kept']} of {c['read']} documents "
-                   f"({n} rejected as {reason}); {fix}")
-    return out
-
-
-def build_manifest(entries: list[tuple], *, config: dict, inputs: dict,
-                   components: list[str]) -> Manifest:
-    """The corpus manifest from everything the pipeline reported (order-independent)."""
-    files = {rel: entry for kind, rel, entry in entries if kind == "file"}
-    stats: dict[str, Any] = {}
-    for kind, key, value in entries:
-        if kind == "stats":
-            stats[key] = merge_stats(stats.get(key, {}), value, key=key)
-    counts = assemble_counts([e for e in entries if e[0] == "count"], components)
-    warnings = collapse_warnings(counts, config)
-    return Manifest(
-        stage="corpus",
-        config=config,
-        outputs=dict(sorted(files.items())),
-        counts=counts,
-        inputs=inputs,
-        extra={"stages": dict(sorted(stats.items())),
-               **({"warnings": warnings} if warnings else {})},  # collapse_warnings
-        versions=library_versions(VERSIONED),
-    )
-
-
-def write_manifest(entries: list[tuple], *, output: str, config: dict, inputs: dict,
-                   components: list[str]) -> str:
-    manifest = build_manifest(entries, config=config, inputs=inputs, components=components)
-    for line in manifest.extra.get("warnings", ()):
-        logger.warning("corpus: %s", line)
-    path = join(output, MANIFEST_NAME)
-    io.write_text_atomic(path, manifest.to_json())
-    logger.info("corpus: wrote %s (%d files)", path, len(manifest.outputs))
-    return path
-
 
 # -- composite transforms ---------------------------------------------------------------------
 
@@ -383,9 +197,11 @@ def write_manifest(entries: list[tuple], *, output: str, config: dict, inputs: d
 class ReadSources(beam.PTransform):
     """Work items -> Documents and Rejects (main) + per-item read counts (COUNTS_TAG)."""
 
-    def __init__(self, specs: list[SourceSpec], *, max_doc_bytes: int, cache: str | None = None):
+    def __init__(self, specs: list[SourceSpec], *, max_doc_bytes: int, cache: str | None = None,
+                 plan: ReadPlan | None = None):
         super().__init__()
         self.specs, self.max_doc_bytes, self.cache = specs, max_doc_bytes, cache
+        self.plan = plan or ReadPlan.of(specs)
 
     def expand(self, pbegin):
         return (
@@ -394,7 +210,7 @@ class ReadSources(beam.PTransform):
             | "Plan" >> beam.FlatMap(plan_shares)  # (item, input share, bytes share)
             | "Spread" >> beam.Reshuffle()
             | "Read" >> beam.ParDo(progress.Metered(  # CPU, inputs, bytes, records: progress.py
-                ReadWorkItem(self.max_doc_bytes, ReadPlan.of(self.specs), cache=self.cache),
+                ReadWorkItem(self.max_doc_bytes, self.plan, cache=self.cache),
                 stage="read", measure=progress.read_share, count_out=progress.records_out))
             .with_outputs(COUNTS_TAG, main="records")
         )
@@ -486,31 +302,33 @@ class CountOutcomes(beam.PTransform):
 # -- the job ----------------------------------------------------------------------------------
 
 
-def shard_plan(config: CorpusConfig, specs: list[SourceSpec]) -> dict[str, int]:
+def shard_plan(config: CorpusConfig, specs: list[SourceSpec],
+               plan: ReadPlan | None = None) -> dict[str, int]:
     """Shards per component and for rejects, fixed before the pipeline starts (names must be
     known): ``config.num_shards`` for all, or sized from the inputs' bytes at launch."""
+    sizes = (plan or ReadPlan.of(specs)).source_bytes  # each format's estimate (TFDS: assumed)
     text_bytes: dict[str, int] = {}
-    for spec in specs:
-        n = readers.text_bytes(spec)  # each format's estimate (TFDS: an assumed size)
+    for spec, n in zip(specs, sizes):
         text_bytes[spec.component] = text_bytes.get(spec.component, 0) + n
     return io.plan_shards(text_bytes, fixed=config.num_shards, shard_bytes=config.shard_bytes)
 
 
 def build(pipeline: beam.Pipeline, *, config: CorpusConfig, specs: list[SourceSpec],
           mixture: mixtures.Mixture, stages: list[beam.PTransform],
-          num_shards: dict[str, int] | None = None) -> None:
-    """Add the whole corpus job to ``pipeline`` (``num_shards``: default ``shard_plan``)."""
+          num_shards: dict[str, int] | None = None, plan: ReadPlan | None = None) -> None:
+    """Add the whole corpus job to ``pipeline`` (``num_shards``: default ``shard_plan``;
+    ``plan``: the inputs listed at launch, default listed here)."""
     components = sorted({s.component for s in specs})
-    num_shards = num_shards or shard_plan(config, specs)
-    if config.resume and not is_remote(config.output):  # decisions kept for a rerun
-        memo = join(cache_root(config.output), "decisions.sqlite")
-        for stage in stages:
-            if isinstance(stage, FilterStage):
-                stage.memo = (memo, resume.stage_fingerprint(stage))
-            elif isinstance(stage, QualitySampling):  # its trained classifiers
-                stage.memo = cache_root(config.output)
+    plan = plan or ReadPlan.of(specs)
+    num_shards = num_shards or shard_plan(config, specs, plan)
+    memo = join(cache_root(config.output), "decisions.sqlite")
+    for stage in stages:  # pipelines/resume.py: what a rerun reuses
+        if isinstance(stage, FilterStage) and config.resume and not is_remote(config.output):
+            stage.memo = (memo, resume.stage_fingerprint(stage))
+        elif isinstance(stage, QualitySampling):  # its classifiers are files in RUN/.resume
+            stage.memo, stage.reuse = cache_root(config.output), config.resume
     read = pipeline | "ReadSources" >> ReadSources(
-        specs, max_doc_bytes=config.max_doc_bytes,
+        specs, max_doc_bytes=config.max_doc_bytes, plan=plan,
         cache=cache_root(config.output) if config.resume else None)
     valid = read.records | "Validate" >> Validate(config.max_doc_bytes)
     unique = valid.docs | "UniqueIds" >> MeteredStage(UniqueIds(), "unique_ids")
@@ -562,9 +380,9 @@ def run_pipeline(config: CorpusConfig, pipeline_args: Iterable[str] = (), *,
     logger.info("corpus: %d sources, %d inputs -> %s", len(specs),
                 sum(len(s.inputs) or 1 for s in specs), config.output)
     pipeline = beam.Pipeline(options=PipelineOptions(list(pipeline_args)))
+    plan = ReadPlan.of(specs)  # once: shard sizes, read progress, the live line
     build(pipeline, config=dataclasses.replace(config, output=staging), specs=specs,
-          mixture=mixture, stages=stages)
-    plan = ReadPlan.of(specs)  # live line and timings: pipelines/job_progress.py
+          mixture=mixture, stages=stages, plan=plan)
     render = functools.partial(job_progress.corpus_line, plan_inputs=plan.inputs,
                                plan_bytes=plan.bytes,
                                stage_names=[progress_name(s) for s in stages])
@@ -573,7 +391,7 @@ def run_pipeline(config: CorpusConfig, pipeline_args: Iterable[str] = (), *,
                                       show=show_progress)
     if result.state == PipelineState.DONE:
         timings.add_to_manifest(staging, timing)
-    if result.state == PipelineState.DONE and config.resume:
+    if result.state == PipelineState.DONE:
         resume.finish(staging)
     if result.state == PipelineState.DONE and staging != config.output:
         written = Manifest.from_json(io.read_text(join(staging, MANIFEST_NAME)))

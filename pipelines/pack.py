@@ -36,38 +36,37 @@ if __name__ == "__main__":  # `python -m pipelines.pack ARGS` is `palmkit pack A
 
 import dataclasses
 import functools
-import hashlib
 import logging
 import pickle
 from typing import Iterator
 
 import apache_beam as beam
 import numpy as np
-import pyarrow as pa
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import PipelineOptions
 
 import mixtures
 from palmkit import flags
 from palmkit.errors import UserError
-from palmkit.contracts import PackedDataSpec, packed_shard_name
-from palmkit.manifest import MANIFEST_NAME, FileEntry, Manifest, library_versions
-from palmkit.records import PACKED_FORMATS, TOKEN_ARROW_TYPE, example_record, packed_schema
+from palmkit.contracts import PackedDataSpec
+from palmkit.manifest import MANIFEST_NAME, Manifest, library_versions
+from palmkit.records import PACKED_FORMATS
 from pipelines import io as outputs
 from pipelines import job_progress, packing, timings
 from pipelines import progress as progress_meters
 from pipelines import resume
-from pipelines.fs import local_copy, read_text, write_text_atomic
+from pipelines.fs import read_text, write_text_atomic
 from pipelines.beam_options import check_pipeline_args, config_flags
 from palmkit.corpus_files import clean_files, iter_documents, read_corpus_manifest
 from palmkit.paths import join
+from pipelines.pack_checks import (PREVIOUS_OUTPUT, STAGE, VocabInfo, _check_fits,  # noqa: F401
+                                   _check_output, _drop_stale_shards, _local_copy,
+                                   auto_num_shards, BYTES_PER_TOKEN, up_to_date, vocab_info,
+                                   warn_dropped)
+from pipelines.pack_shards import pack_shard, resumed_shards, run_fingerprint
 
 log = logging.getLogger(__name__)
 
-STAGE = "pack"
-# what a previous pack left in a folder
-PREVIOUS_OUTPUT = (MANIFEST_NAME, "shard-*.parquet", "shard-*.array_record")
-ROWS_PER_GROUP = 1024  # rows per Parquet row group: 8 MiB at seq_len 2048
 
 
 @dataclasses.dataclass
@@ -126,14 +125,6 @@ class PackConfig:
             raise UserError(f"--format {self.format!r}: one of {', '.join(PACKED_FORMATS)}")
 
 
-@dataclasses.dataclass(frozen=True)
-class VocabInfo:
-    """The vocabulary the shards are encoded with, as the manifest records it."""
-
-    size: int
-    eod_id: int
-    sha256: str  # of the .model file
-
 
 @dataclasses.dataclass(frozen=True)
 class TokenizedDoc:
@@ -146,9 +137,6 @@ class TokenizedDoc:
 # -- per-element functions -----------------------------------------------------------------------
 
 
-def _local_copy(path: str) -> str:
-    """Workers load the vocabulary from local disk: copy it down when it is remote (gs://)."""
-    return local_copy(path, suffix=".model")
 
 
 def tokens_key(file_sha256: str, vocab_sha256: str, seed: int) -> str:
@@ -264,112 +252,6 @@ def sample_copies(doc: TokenizedDoc, plan, *, seed: int, num_shards: int,
         if key % num_shards not in skip:
             yield key % num_shards, (key, doc.component, doc.id, epoch, tokens)
 
-
-def shard_table(examples: np.ndarray, seq_len: int, *, eod_id: int | None = None) -> pa.Table:
-    """One shard's examples as a ``packed_schema`` table; with ``eod_id``, also its
-    ``segment_ids`` and ``positions`` (``packing.segment_ids``)."""
-    arrays = [examples]
-    if eod_id is not None:
-        arrays += [packing.segment_ids(examples, eod_id), packing.segment_positions(examples, eod_id)]
-    columns = [pa.FixedSizeListArray.from_arrays(pa.array(a.reshape(-1), type=TOKEN_ARROW_TYPE),
-                                                 seq_len) for a in arrays]
-    return pa.Table.from_arrays(columns, schema=packed_schema(seq_len,
-                                                              segment_ids=eod_id is not None))
-
-
-def array_record_bytes(examples: np.ndarray, *, eod_id: int | None = None) -> bytes:
-    """One shard as ArrayRecord bytes (``records.example_record`` per example; with ``eod_id``
-    the segment columns too). ``group_size:1``: any example is read alone (Grain's advice for
-    random access). Written to a local temporary file (the writer is C++ file I/O), then
-    copied by the caller through Beam's filesystems, so gs:// outputs work too."""
-    import os
-    import tempfile
-
-    from array_record.python.array_record_module import ArrayRecordWriter
-
-    columns = [examples]
-    if eod_id is not None:
-        columns += [packing.segment_ids(examples, eod_id), packing.segment_positions(examples, eod_id)]
-    fd, path = tempfile.mkstemp(suffix=".array_record")
-    os.close(fd)
-    try:
-        writer = ArrayRecordWriter(path, "group_size:1")
-        for i in range(len(examples)):
-            writer.write(example_record([c[i] for c in columns]))
-        writer.close()
-        with open(path, "rb") as f:
-            return f.read()
-    finally:
-        os.unlink(path)
-
-
-def write_shard(output: str, name: str, examples: np.ndarray, *, seq_len: int, eod_id: int,
-                segment_ids: bool, fmt: str) -> FileEntry:
-    """Write one shard in ``fmt``; its manifest entry."""
-    seg_eod = eod_id if segment_ids else None
-    if fmt == "parquet":
-        return outputs.write_shard(output, name, shard_table(examples, seq_len, eod_id=seg_eod),
-                                   row_group_size=ROWS_PER_GROUP)
-    data = array_record_bytes(examples, eod_id=seg_eod)
-    outputs.write_bytes(join(output, name), data)
-    return FileEntry(rows=len(examples), bytes=len(data), sha256=hashlib.sha256(data).hexdigest())
-
-
-def pack_shard(item, *, output: str, seq_len: int, eod_id: int, num_shards: int,
-               segment_ids: bool = False, fmt: str = "parquet", cache: str | None = None,
-               run: str | None = None) -> dict:
-    """Sort a shard's copies by order key, pack them, write the shard file, describe it."""
-    index, copies = item
-    copies = sorted((c for c in copies if c is not None), key=lambda c: c[:4])
-    examples, dropped = packing.pack([c[4] for c in copies], seq_len=seq_len, eod_id=eod_id)
-    name = packed_shard_name(index, num_shards, fmt)
-    entry = write_shard(output, name, examples, seq_len=seq_len, eod_id=eod_id,
-                        segment_ids=segment_ids, fmt=fmt)
-    per_component: dict[str, int] = {}
-    for _, component, _, _, toks in copies:
-        per_component[component] = per_component.get(component, 0) + len(toks)
-    result = {
-        "index": index,
-        "name": name,
-        "entry": entry,
-        "documents": len(copies),
-        "dropped_tokens": dropped,
-        "tokens_per_component": per_component,
-    }
-    if cache is not None:  # this shard is done: a rerun of the same run skips it
-        resume.WorkCache(cache).mark("shards", name, {
-            "run": run, "result": {**result, "entry": dataclasses.asdict(entry)}})
-    return result
-
-
-def run_fingerprint(config: "PackConfig", corpus_manifest: Manifest, vocab: VocabInfo,
-                    mixture) -> str:
-    """Everything a pack shard's bytes depend on: the corpus files, the vocabulary, the
-    mixture's shares and every option that changes shards (not --output, not --resume)."""
-    return resume.fingerprint({
-        "v": resume.CACHE_VERSION,
-        "corpus": {rel: e.sha256 for rel, e in sorted(corpus_manifest.outputs.items())},
-        "vocab": vocab.sha256, "shares": mixture.shares,
-        "options": [config.total_tokens, config.seq_len, config.num_shards, config.seed,
-                    config.segment_ids, config.format]})
-
-
-def resumed_shards(run_dir: str, run: str) -> dict[int, dict]:
-    """Shards an interrupted run of the same ``run`` fingerprint wrote completely: index ->
-    ``pack_shard``'s result. A marker of another run, or whose file is missing or of another
-    size, does not count (the shard is packed again)."""
-    cache = resume.WorkCache(resume.cache_root(run_dir))
-    done: dict[int, dict] = {}
-    for key in cache.keys("shards"):
-        meta = cache.meta("shards", key)
-        if not meta or meta.get("run") != run:
-            continue
-        result = dict(meta["result"], entry=FileEntry(**meta["result"]["entry"]))
-        path = join(run_dir, result["name"])
-        if FileSystems.exists(path) and FileSystems.match([path])[0].metadata_list[0] \
-                .size_in_bytes == result["entry"].bytes:
-            done[result["index"]] = result
-    return done
 
 
 def read_documents(rel: str, *, corpus: str) -> Iterator[tuple[str, str, str]]:
@@ -505,115 +387,6 @@ class PackCorpus(beam.PTransform):
         )
 
 
-def vocab_info(vocab: str) -> VocabInfo:
-    """What the trainer checks against the model: vocabulary size, [eod] id, file checksum.
-
-    When ``PREFIX.json`` (written by ``palmkit vocab train``) lies beside ``PREFIX.model``, the
-    model must be the one it describes (SHA-256, size, [eod] id): a model swapped or damaged
-    after training is refused here, not found by a trainer later.
-    """
-    import json
-
-    import tokenizer
-
-    tok = tokenizer.load(_local_copy(vocab))
-    info = VocabInfo(size=tok.vocab_size, eod_id=tok.eod_id, sha256=tok.sha256)
-    report = vocab[: -len(".model")] + ".json" if vocab.endswith(".model") else vocab + ".json"
-    if FileSystems.exists(report):
-        with FileSystems.open(report) as f:
-            try:
-                written = json.loads(f.read().decode("utf-8"))
-            except ValueError as e:
-                raise UserError(f"{report}: not valid JSON ({e})") from None
-        pairs = {"vocab_sha256": (written.get("sha256"), info.sha256),  # (report, model)
-                 "vocab_size": (written.get("vocab_size"), info.size),
-                 "eod_id": (written.get("eod_id"), info.eod_id)}
-        wrong = [k for k, (said, found) in pairs.items() if said is not None and said != found]
-        if wrong:
-            raise UserError(f"{vocab} does not match {report} ({', '.join(wrong)} differ): the "
-                            f"model was replaced or damaged after training; retrain or copy both")
-    return info
-
-
-def _check_output(config: PackConfig) -> str:
-    """The folder this run writes into (see ``pipelines.io.prepare_output``)."""
-    return outputs.prepare_output(config.output, overwrite=config.overwrite,
-                                  previous=PREVIOUS_OUTPUT, what="a pack output",
-                                  resume=config.resume)
-
-
-def up_to_date(config: PackConfig, run: str) -> Manifest | None:
-    """The finished pack in ``--output`` when it was made from the same corpus, vocabulary and
-    options (its manifest's ``run_fingerprint``) and its files are intact: rerunning the
-    command then does nothing (``--overwrite`` repacks anyway)."""
-    if config.overwrite or not config.resume or not FileSystems.exists(
-            join(config.output, MANIFEST_NAME)):
-        return None
-    try:
-        manifest = Manifest.read(config.output, stage=STAGE)
-        manifest.verify_files(config.output, checksums=False)
-    except Exception:  # damaged or of another kind: the usual refusal explains
-        return None
-    if manifest.extra.get("run_fingerprint") != run:
-        return None
-    log.info("pack: %s is up to date (same corpus, vocabulary and options): nothing to do; "
-             "--overwrite to repack", config.output)
-    return manifest
-
-
-def _drop_stale_shards(run_dir: str, config: PackConfig, *, keep: set[str]) -> None:
-    """Shard files an interrupted run left that this run will not keep: deleted before it
-    starts, so no shard of another configuration lies beside the new ones."""
-    stale = [m.path for pattern in PREVIOUS_OUTPUT[1:]
-             for m in FileSystems.match([join(run_dir, pattern)])[0].metadata_list
-             if m.path.rsplit("/", 1)[-1] not in keep]
-    if stale:
-        FileSystems.delete(stale)
-
-
-def _check_fits(config: PackConfig, corpus_manifest: Manifest, components) -> None:
-    """Tokens are never more than bytes (every piece is >= 1 byte), so a corpus whose kept
-    bytes cannot fill one example per shard is refused before tokenizing anything."""
-    counts = corpus_manifest.counts
-    for c in components:  # every share > 0 needs documents (packing.plan_sampling would fail)
-        entry = counts.get(c) if isinstance(counts.get(c), dict) else {}
-        if entry.get("kept", 0) == 0:
-            hint = next((w for w in corpus_manifest.extra.get("warnings", ())
-                         if w.startswith(f"component {c}:")), None)
-            why = (hint.split(": ", 1)[1] if hint else
-                   f"read {entry.get('read', 0)}, rejected {entry.get('rejected', {})}")
-            raise UserError(
-                f"component {c} has a share in the mixture but no kept documents in corpus "
-                f"{config.corpus} ({why}); rebuild the corpus, or pack with a --mixture that "
-                f"gives {c} share 0")
-    kept = [counts.get(c, {}) for c in components]
-    if all(isinstance(c, dict) and "kept_bytes" in c for c in kept):
-        upper = sum(c["kept_bytes"] + c["kept"] for c in kept) + config.num_shards
-        if upper < config.seq_len:
-            raise UserError(f"--seq-len {config.seq_len} is longer than all the data: the corpus "
-                            f"holds at most {upper} tokens; lower --seq-len")
-
-
-#: Bytes per token assumed when sizing shards from the corpus: lower than measured (2.9-3.7
-#: by component with the demo vocabulary; a 256k vocabulary compresses better), so shards come
-#: out at or below ``shard_tokens``.
-BYTES_PER_TOKEN = 3
-
-
-def auto_num_shards(corpus_manifest: Manifest, components, *, total_tokens: int | None,
-                    shard_tokens: int) -> int:
-    """Shards for ``--num-shards`` unset, decided at launch from the corpus manifest (the same
-    for every run and worker count): ``total_tokens`` if given, else the kept bytes of the
-    components with a share / ``BYTES_PER_TOKEN`` (an upper bound of the default budget),
-    divided by ``shard_tokens``, at least 1. At 780B tokens and 100M per shard: 7,800."""
-    if total_tokens is None:
-        counts = corpus_manifest.counts
-        kept = sum(counts.get(c, {}).get("kept_bytes", 0) for c in components
-                   if isinstance(counts.get(c), dict))
-        total_tokens = kept // BYTES_PER_TOKEN
-    return max(1, -(-total_tokens // shard_tokens))
-
-
 def main(config: PackConfig, pipeline_args: list[str] | None = None, *,
          progress: bool = False) -> Manifest:
     """Run the pack job; ``progress``: draw the live line (the CLI, unless ``--quiet``)."""
@@ -665,23 +438,3 @@ def main(config: PackConfig, pipeline_args: list[str] | None = None, *,
                         f"--num-shards (the empty output is in {config.output})")
     warn_dropped(manifest)
     return manifest
-
-
-#: ``pack`` warns when the partial last rows of the shards drop more than this share of tokens.
-DROP_WARN_FRACTION = 0.01
-
-
-def warn_dropped(manifest: Manifest) -> float:
-    """Each shard drops its final partial row (< seq_len tokens), so a pack drops up to
-    ``num_shards * seq_len`` tokens whatever its size: 0.4% of 2 x 138k tokens at seq_len 256,
-    but 6.6% of the same data in 8 shards of 2048. One warning line above
-    ``DROP_WARN_FRACTION``, naming the options that reduce it. Returns the fraction."""
-    spec = PackedDataSpec.from_manifest(manifest)
-    dropped = int(manifest.counts.get("dropped_tokens", 0))
-    total = spec.num_examples * spec.seq_len + dropped
-    fraction = dropped / total if total else 0.0
-    if fraction > DROP_WARN_FRACTION:
-        log.warning("pack dropped %d of %d tokens (%.1f%%, the partial last row of each of %d "
-                    "shards of --seq-len %d): use fewer --num-shards or a smaller --seq-len",
-                    dropped, total, 100 * fraction, spec.num_shards, spec.seq_len)
-    return fraction

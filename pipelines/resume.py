@@ -11,7 +11,11 @@ the run writes into (the output, or ``OUTPUT/.incoming`` when it replaces a prev
   (size and modification time of a file, of every file under a repository; the dataset's
   version for TFDS) and of the options reading depends on (``--max-doc-bytes``), so a changed
   or touched input, or a changed option, misses and is read again: exactly what it affects.
-* pack: ``tokens/<key>.npz`` — the tokens of every document of one corpus file, keyed by the
+* corpus: ``decisions.sqlite`` — what each filtering stage (language ID, heuristics, license
+  filter) decided per document (``DecisionMemo``); ``quality/<key>-<fold>.bin`` — the quality
+  classifiers, keyed by a hash of their training rows and arguments (the scoring workers read
+  them from there in every run; a rerun reuses them).
+* pack: ``tokens/<key>.bin`` — the tokens of every document of one corpus file, keyed by the
   file's SHA-256 (from the corpus manifest), the vocabulary's SHA-256 and the seed; and
   ``shards/<name>.json`` — a shard that was packed and written, keyed by a fingerprint of
   the whole run (corpus manifest, vocabulary, every option that changes the shards), so a
@@ -112,13 +116,13 @@ class WorkCache:
 
     def write(self, kind: str, key: str, suffix: str, data: bytes, meta: dict) -> None:
         """Data first, then its marker, each under a temporary name renamed into place."""
-        _write_atomic(self._path(kind, key, suffix), data)
-        _write_atomic(self._path(kind, key, ".json"),
+        write_atomic(self._path(kind, key, suffix), data)
+        write_atomic(self._path(kind, key, ".json"),
                       json.dumps(meta, sort_keys=True).encode("utf-8"))
 
     def mark(self, kind: str, key: str, meta: dict) -> None:
         """An entry that is only its marker (e.g. a pack shard written in the output)."""
-        _write_atomic(self._path(kind, key, ".json"),
+        write_atomic(self._path(kind, key, ".json"),
                       json.dumps(meta, sort_keys=True).encode("utf-8"))
 
     def keys(self, kind: str) -> list[str]:
@@ -131,7 +135,7 @@ class WorkCache:
         return sorted(os.path.basename(m.path)[: -len(".json")] for m in found)
 
 
-def _write_atomic(path: str, data: bytes) -> None:
+def write_atomic(path: str, data: bytes) -> None:
     if is_remote(path):  # object stores: a single object write is already all-or-nothing
         with FileSystems.create(path) as f:
             f.write(data)
@@ -181,7 +185,7 @@ class FrameWriter:
         finally:
             if os.path.exists(self.tmp):
                 os.unlink(self.tmp)
-        _write_atomic(self.cache._path(self.kind, self.key, ".json"),
+        write_atomic(self.cache._path(self.kind, self.key, ".json"),
                       json.dumps({**meta, "frames": self.count}, sort_keys=True).encode("utf-8"))
 
     def abandon(self) -> None:

@@ -21,8 +21,8 @@ SEQ, N = 64, 50
 
 
 def write_pack(directory, tokens, *, fmt, segment_ids=True, num_shards=2) -> str:
-    """A pack output folder written with ``pipelines.pack.write_shard`` (the pack job's writer)."""
-    from pipelines.pack import write_shard
+    """A pack output folder written with ``pipelines.pack_shards.write_shard`` (the pack job's writer)."""
+    from pipelines.pack_shards import write_shard
 
     os.makedirs(directory, exist_ok=True)
     parts, outputs = np.array_split(tokens, num_shards), {}

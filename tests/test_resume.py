@@ -172,7 +172,7 @@ def test_pack_killed_at_random_points_resumes_byte_identical(tmp_path):
 def test_pack_rerun_keeps_finished_shards_and_changed_option_repacks(tmp_path):
     """A shard marker counts only for the same run fingerprint and an intact file."""
     from palmkit.manifest import FileEntry
-    from pipelines.pack import resumed_shards
+    from pipelines.pack_shards import resumed_shards
 
     run_dir = tmp_path
     (run_dir / "shard-00000-of-00002.parquet").write_bytes(b"x" * 10)
@@ -229,6 +229,7 @@ def test_quality_classifier_is_trained_once_per_training_set(tmp_path, monkeypat
             + [("web", f"buy now cheap click {i}") for i in range(30)]]
     args = [dict(quality.TRAIN_ARGS, seed=1, epoch=5)]
     first = quality._train_cached(rows, args, cache=str(tmp_path))
+    assert all(os.path.exists(p) for p in first[0])  # model files, their paths returned
     monkeypatch.setattr(quality, "_train_in_fresh_processes",
                         lambda *a: pytest.fail("trained again"))
     assert quality._train_cached(rows, args, cache=str(tmp_path)) == first

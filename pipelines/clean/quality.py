@@ -59,10 +59,12 @@ import tempfile
 from typing import Any, Iterable
 
 import apache_beam as beam
+from apache_beam.io.filesystems import FileSystems
 import numpy as np
 
 from mixtures import Mixture
 from palmkit import flags
+from palmkit.paths import join
 from palmkit.records import Document, Reason
 from pipelines.clean import doc_hash
 from pipelines.clean.langid import ModelError, check_fasttext_model, fasttext_problem
@@ -163,13 +165,18 @@ def training_example(doc: Document, *, mixture: Mixture, seed: int,
 
 def train_classifier(samples: Iterable[tuple[str, list]], *, seed: int,
                      folds: int = QualityOptions.folds,
-                     cache: str | None = None) -> tuple[list[bytes] | None, dict]:
-    """Train fastText on [(class, [(hash, id, features)])]; ([model bytes per fold], info).
+                     cache: str | None = None,
+                     reuse: bool = True) -> tuple[list[bytes] | list[str] | None, dict]:
+    """Train fastText on [(class, [(hash, id, features)])]; ([model per fold], info).
 
     ``folds`` > 1: model ``f`` is trained on the examples outside fold ``f`` (``fold_of``) and
     the accuracy is out-of-fold over all examples. ``folds`` == 1: one model, 10% held out.
-    ``cache``: a resume folder (``pipelines.resume``): models trained on the same rows with the
-    same arguments by an interrupted run are taken from it (training is deterministic).
+    ``cache``: the run's work folder (``RUN/.resume``, ``pipelines.resume``): the models are
+    written there and their *paths* returned, so the side input that reaches every scoring
+    worker is a few paths, not ~20 MB per fold that the runner copies several times (measured:
+    ~500 MB of the corpus job's peak with 5 folds); with ``reuse``, models an interrupted run
+    trained on the same rows with the same arguments are taken as they are (training is
+    deterministic). Without ``cache``: the model bytes themselves.
     No web examples: nothing will be scored, no model (None). Web but no curated examples: an
     error, since every page would otherwise be judged by an untrained model.
     """
@@ -193,9 +200,10 @@ def train_classifier(samples: Iterable[tuple[str, list]], *, seed: int,
         train_sets = [[r for r in rows if (r[0] >> 20) % 1000 >= HELDOUT_PER_MILLE] or rows]
         judged = [(0, r) for r in heldout]
     args = [dict(TRAIN_ARGS, seed=seed % (1 << 31), epoch=epochs_for(t)) for t in train_sets]
-    data = _train_cached([[(label, feat) for _, _, label, feat in t] for t in train_sets], args,
-                         cache=cache)
-    models = [model_from_bytes(d) for d in data]
+    data, sizes_b, digests = _train_cached(
+        [[(label, feat) for _, _, label, feat in t] for t in train_sets], args, cache=cache,
+        reuse=reuse)
+    models = [load_model(d) for d in data]
     correct = sum((_predict_curated(models[f], r[3]) >= 0.5) == (r[2] == CURATED)
                   for f, r in judged)
     info = {
@@ -206,8 +214,8 @@ def train_classifier(samples: Iterable[tuple[str, list]], *, seed: int,
         "heldout": "out-of-fold (every training document)" if folds > 1 else "10% of the sample",
         "heldout_docs": len(judged),
         "heldout_accuracy": round(correct / len(judged), 4) if judged else None,
-        "model_bytes": sum(len(d) for d in data),
-        "model_blake2b": [hashlib.blake2b(d, digest_size=16).hexdigest() for d in data],
+        "model_bytes": sum(sizes_b),
+        "model_blake2b": digests,
         "train_args": {k: v for k, v in args[0].items() if k not in ("verbose", "epoch")},
         "epochs": [a["epoch"] for a in args],
     }
@@ -239,11 +247,14 @@ def epochs_for(rows: list) -> int:
     return max(MIN_EPOCHS, min(MAX_EPOCHS, -(-MIN_TOKEN_UPDATES // max(tokens, 1))))
 
 
-def _train_cached(row_sets: list[list[tuple[str, str]]], args: list[dict], *,
-                  cache: str | None) -> list[bytes]:
-    """``_train_in_fresh_processes``, memoised in ``cache`` by a hash of its inputs."""
+def _train_cached(row_sets: list[list[tuple[str, str]]], args: list[dict], *, cache: str | None,
+                  reuse: bool = True) -> tuple[list, list[int], list[str]]:
+    """``_train_in_fresh_processes`` -> (models, their sizes, their blake2b-128 digests). With
+    ``cache``: the models are files ``CACHE/quality/KEY-F.bin`` (their paths are returned),
+    KEY a hash of the inputs; with ``reuse``, files of the same KEY are taken as they are."""
     if cache is None:
-        return _train_in_fresh_processes(row_sets, args)
+        data = _train_in_fresh_processes(row_sets, args)
+        return data, [len(d) for d in data], [_digest(d) for d in data]
     h = hashlib.sha256(json.dumps([resume.CACHE_VERSION, args], sort_keys=True).encode())
     for rows in row_sets:
         h.update(b"\x00set")
@@ -253,12 +264,26 @@ def _train_cached(row_sets: list[list[tuple[str, str]]], args: list[dict], *,
             h.update(len(data).to_bytes(8, "little") + data)
     key = h.hexdigest()[:32]
     store = resume.WorkCache(cache)
-    if store.meta("quality", key) is not None:
+    paths = [join(cache, "quality", f"{key}-{f}.bin") for f in range(len(row_sets))]
+    meta = store.meta("quality", key) if reuse else None
+    if meta is not None and all(FileSystems.exists(p) for p in paths):
         logger.info("quality: classifier from the resume cache (%s)", cache)
-        return list(resume.decode_frames(store.read("quality", key, ".models")))
-    models = _train_in_fresh_processes(row_sets, args)
-    store.write("quality", key, ".models", resume.encode_frames(models), {"models": len(models)})
-    return models
+        return paths, meta["bytes"], meta["blake2b"]
+    data = _train_in_fresh_processes(row_sets, args)
+    for path, model in zip(paths, data):
+        resume.write_atomic(path, model)
+    sizes, digests = [len(d) for d in data], [_digest(d) for d in data]
+    store.mark("quality", key, {"bytes": sizes, "blake2b": digests})
+    return paths, sizes, digests
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def load_model(model: bytes | str):
+    """A fold's model as the side input carries it: a path (``model_from_path``) or bytes."""
+    return model_from_bytes(model) if isinstance(model, bytes) else model_from_path(model)
 
 
 def _train_in_fresh_process(rows: list[tuple[str, str]], args: dict) -> bytes:
@@ -399,7 +424,7 @@ class _ScoreFn(beam.DoFn):
         by a digest of the bytes, which for 5 models of ~20 MB cost ~30 ms per page (measured:
         80% of the whole job's CPU at 100-250 MB) when it was called for every page."""
         if self._folds is None or self._folds[0] is not model_bytes:
-            self._folds = (model_bytes, [model_from_bytes(b) for b in model_bytes])
+            self._folds = (model_bytes, [load_model(b) for b in model_bytes])
         return self._folds[1]
 
     def process(self, doc: Document, model_bytes: list[bytes] | None = None):
@@ -478,7 +503,8 @@ class QualitySampling(beam.PTransform):
             | "CollectTraining" >> beam.combiners.ToList()  # [(class, [(hash, id, features)])]
             | "TrainClassifier" >> beam.Map(train_classifier, seed=self._seed,
                                             folds=self._options.folds,
-                                            cache=getattr(self, "memo", None))  # ([bytes], info)
+                                            cache=getattr(self, "memo", None),
+                                            reuse=getattr(self, "reuse", True))  # (models, info)
         )
         model = trained | "ModelBytes" >> beam.Map(lambda t: t[0])
         return model, trained | "ClassifierStats" >> beam.Map(lambda t: t[1])

@@ -25,6 +25,8 @@ import sys
 import tempfile
 import time
 
+from pipelines.timings import strip_timings
+
 LAUNCH = [sys.executable, "-m", "palmkit.cli"]
 
 
@@ -62,9 +64,7 @@ def digest(root: str) -> str:
             path = os.path.join(dirpath, name)
             data = open(path, "rb").read()
             if name == "manifest.json":
-                manifest = json.loads(data)
-                manifest.get("extra", {}).pop("timings", None)
-                data = json.dumps(manifest, sort_keys=True).encode()
+                data = strip_timings(data)
             h.update(os.path.relpath(path, root).encode() + hashlib.sha256(data).digest())
     return h.hexdigest()
 

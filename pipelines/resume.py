@@ -38,17 +38,15 @@ byte-identical to an uninterrupted one. On success the run deletes ``.resume``.
 from __future__ import annotations
 
 import hashlib
-import io as _io
 import json
 import logging
 import os
 import struct
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterator
 
 import zstandard
 from apache_beam.io.filesystems import FileSystems
 
-from palmkit.manifest import MANIFEST_NAME
 from palmkit.paths import is_remote, join
 
 logger = logging.getLogger(__name__)
@@ -110,15 +108,14 @@ class WorkCache:
         except Exception:  # missing (the usual case), or a marker cut short: not complete
             return None
 
-    def read(self, kind: str, key: str, suffix: str) -> bytes:
-        with FileSystems.open(self._path(kind, key, suffix)) as f:
-            return f.read()
-
-    def write(self, kind: str, key: str, suffix: str, data: bytes, meta: dict) -> None:
-        """Data first, then its marker, each under a temporary name renamed into place."""
-        write_atomic(self._path(kind, key, suffix), data)
-        write_atomic(self._path(kind, key, ".json"),
-                      json.dumps(meta, sort_keys=True).encode("utf-8"))
+    def complete(self, kind: str, key: str, suffix: str = ".bin") -> dict | None:
+        """The marker of an entry whose data file is there at the size the marker records;
+        None otherwise (missing, or cut short or replaced since: it is redone)."""
+        meta = self.meta(kind, key)
+        if meta is None or "bytes" not in meta:
+            return None
+        found = FileSystems.match([self._path(kind, key, suffix)])[0].metadata_list
+        return meta if found and found[0].size_in_bytes == meta["bytes"] else None
 
     def mark(self, kind: str, key: str, meta: dict) -> None:
         """An entry that is only its marker (e.g. a pack shard written in the output)."""
@@ -168,6 +165,7 @@ class FrameWriter:
     def commit(self, meta: dict) -> None:
         self._zstd.close()
         self._file.close()
+        size = os.path.getsize(self.tmp)
         final = self.cache._path(self.kind, self.key, self.suffix)
         try:
             if is_remote(final):
@@ -186,7 +184,7 @@ class FrameWriter:
             if os.path.exists(self.tmp):
                 os.unlink(self.tmp)
         write_atomic(self.cache._path(self.kind, self.key, ".json"),
-                      json.dumps({**meta, "frames": self.count}, sort_keys=True).encode("utf-8"))
+                      json.dumps({**meta, "frames": self.count, "bytes": size}, sort_keys=True).encode("utf-8"))
 
     def abandon(self) -> None:
         self._zstd.close()
@@ -217,39 +215,8 @@ def _read_exact(reader, n: int) -> bytes:
     return b"".join(parts)
 
 
-def encode_frames(blobs: Iterable[bytes]) -> bytes:
-    """Length-prefixed blobs, zstd-compressed (level 3: cache writes must stay cheap)."""
-    raw = _io.BytesIO()
-    for blob in blobs:
-        raw.write(_FRAME.pack(len(blob)))
-        raw.write(blob)
-    return zstandard.ZstdCompressor(level=3).compress(raw.getvalue())
-
-
-def decode_frames(data: bytes) -> Iterator[bytes]:
-    raw = zstandard.ZstdDecompressor().decompressobj().decompress(data)
-    at = 0
-    while at < len(raw):
-        (n,) = _FRAME.unpack_from(raw, at)
-        at += _FRAME.size
-        yield raw[at:at + n]
-        at += n
-
-
 def cache_root(run_dir: str) -> str:
     return join(run_dir, RESUME_DIR)
-
-
-def resumable_output(output: str, previous: tuple[str, ...]) -> bool:
-    """True when ``output`` holds an unfinished run of this job (its files or a ``.resume``
-    folder, but no manifest): the rerun continues it instead of refusing the folder."""
-    if is_remote(output) or not os.path.isdir(output):
-        return False
-    if os.path.exists(os.path.join(output, MANIFEST_NAME)):
-        return False
-    return os.path.isdir(os.path.join(output, RESUME_DIR)) or any(
-        FileSystems.match([join(output, p)])[0].metadata_list if "*" in p
-        else os.path.exists(os.path.join(output, p)) for p in previous)
 
 
 def finish(run_dir: str) -> None:
@@ -284,7 +251,7 @@ def resume_read(item, *, max_doc_bytes: int, root: str | None) -> Iterator[tuple
         return
     cache = WorkCache(root)
     key = read_key(item, max_doc_bytes=max_doc_bytes)
-    if cache.meta("read", key) is not None:
+    if cache.complete("read", key) is not None:
         for blob in iter_frames(cache, "read", key):
             yield from_wire(blob), True
         return

@@ -16,6 +16,7 @@ import time
 import pytest
 
 from pipelines import readers, resume
+from pipelines.timings import strip_timings
 from pipelines.formats.base import WorkItem
 from pipelines.sources import load_sources
 
@@ -57,6 +58,19 @@ def test_changed_input_or_option_is_read_again(tmp_path):
     assert [c for _, c in out] == [False, False] and out[1][0].text == "three"
 
 
+def test_damaged_entry_is_read_again(tmp_path):
+    item = _jsonl_item(tmp_path, ['{"text": "a"}', '{"text": "b"}'])
+    root = str(tmp_path / resume.RESUME_DIR)
+    list(resume.resume_read(item, max_doc_bytes=1 << 20, root=root))
+    [key] = resume.WorkCache(root).keys("read")
+    entry = os.path.join(root, "read", key + ".bin")
+    with open(entry, "r+b") as f:  # cut short after its marker was written
+        f.truncate(os.path.getsize(entry) // 2)
+    out = list(resume.resume_read(item, max_doc_bytes=1 << 20, root=root))
+    assert [c for _, c in out] == [False, False] and [r.text for r, _ in out] == ["a", "b"]
+    assert all(c for _, c in resume.resume_read(item, max_doc_bytes=1 << 20, root=root))
+
+
 def test_abandoned_entry_is_never_used(tmp_path):
     item = _jsonl_item(tmp_path, ['{"text": "a"}', '{"text": "b"}'])
     root = str(tmp_path / resume.RESUME_DIR)
@@ -76,9 +90,7 @@ def tree_digest(root: str) -> dict[str, str]:
             path = os.path.join(dirpath, name)
             data = open(path, "rb").read()
             if name == "manifest.json":
-                manifest = json.loads(data)
-                manifest.get("extra", {}).pop("timings", None)
-                data = json.dumps(manifest, sort_keys=True).encode()
+                data = strip_timings(data)
             out[os.path.relpath(path, root)] = hashlib.sha256(data).hexdigest()
     return out
 

@@ -300,6 +300,9 @@ class DecisionMemo:
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("CREATE TABLE IF NOT EXISTS decision (stage TEXT, doc BLOB, "
                              "value BLOB, PRIMARY KEY (stage, doc)) WITHOUT ROWID")
+            # A first run (nothing of this stage kept) looks nothing up: no query per document.
+            self._any = self._db.execute("SELECT 1 FROM decision WHERE stage = ? LIMIT 1",
+                                         (self.stage_key,)).fetchone() is not None
         return self._db
 
     @staticmethod
@@ -316,8 +319,11 @@ class DecisionMemo:
         """``(decided document, why)`` as the stage decided it before, or None."""
         import pickle
 
-        row = self._conn().execute("SELECT value FROM decision WHERE stage = ? AND doc = ?",
-                                   (self.stage_key, self.doc_key(doc))).fetchone()
+        db = self._conn()
+        if not self._any:
+            return None
+        row = db.execute("SELECT value FROM decision WHERE stage = ? AND doc = ?",
+                         (self.stage_key, self.doc_key(doc))).fetchone()
         if row is None:
             return None
         delta, why = pickle.loads(row[0])

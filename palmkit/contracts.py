@@ -17,6 +17,10 @@ both sides rely on live in ``manifest.extra`` and are defined here, once, as ``P
                         written only when true, absent means false
     format              "array_record" for `palmkit pack --format array_record`
                         (records.example_record); written only then, absent means "parquet"
+    components          the mixture's component names, ordered: the indices of each shard's
+                        sidecar ``components-XXXXX-of-YYYYY.parquet`` (records.COMPONENTS_SCHEMA,
+                        one row per example), which ``outputs`` lists beside its shard with the
+                        same rows; absent (packs written before sidecars existed): no sidecars
 
 The writer calls ``spec.to_manifest(...)``, every reader ``PackedDataSpec.from_manifest(...)``,
 which checks each field and fails with a one-line ``ManifestError`` naming it. The JSON is the
@@ -31,7 +35,7 @@ import dataclasses
 from typing import Any, Mapping
 
 from palmkit.manifest import FileEntry, Manifest, ManifestError
-from palmkit.records import PACKED_FORMATS, TOKEN_DTYPE
+from palmkit.records import PACKED_FORMATS, TOKEN_DTYPE, components_name, is_components_name
 
 PACK_STAGE = "pack"
 
@@ -62,6 +66,7 @@ class PackedDataSpec:
     token_dtype: str = TOKEN_DTYPE
     segment_ids: bool = False  # shards hold records.SEGMENT_COLUMNS too
     format: str = "parquet"  # one of records.PACKED_FORMATS
+    components: tuple[str, ...] = ()  # sidecar indices -> names; () = no sidecars (older packs)
 
     @property
     def num_examples(self) -> int:
@@ -70,6 +75,12 @@ class PackedDataSpec:
     @property
     def num_shards(self) -> int:
         return len(self.shards)
+
+    @property
+    def component_files(self) -> tuple[str, ...]:
+        """Each shard's component sidecar (``records.components_name``), in shard order; empty
+        when the pack has none."""
+        return tuple(components_name(s) for s in self.shards) if self.components else ()
 
     def extra(self) -> dict[str, Any]:
         """The fields as written to ``manifest.extra``."""
@@ -85,17 +96,21 @@ class PackedDataSpec:
             # Only when set: packs without the columns keep the bytes they always had.
             **({"segment_ids": True} if self.segment_ids else {}),
             **({"format": self.format} if self.format != "parquet" else {}),
+            **({"components": list(self.components)} if self.components else {}),
         }
 
     def to_manifest(self, *, outputs: Mapping[str, FileEntry], config: dict[str, Any],
                     inputs: dict[str, Any], counts: dict[str, Any], versions: dict[str, str],
                     extra: Mapping[str, Any] | None = None) -> Manifest:
         """The pack stage's manifest. ``outputs`` must list exactly ``shards`` with
-        ``examples_per_shard`` rows; ``extra`` adds the writer's own fields (sampling plan, ...)."""
-        if sorted(outputs) != list(self.shards) or \
-                [outputs[s].rows for s in self.shards] != list(self.examples_per_shard):
+        ``examples_per_shard`` rows (and, with ``components``, each shard's sidecar with as many);
+        ``extra`` adds the writer's own fields (sampling plan, ...)."""
+        files = sorted(self.shards + self.component_files)
+        rows = list(self.examples_per_shard)
+        if sorted(outputs) != files or [outputs[s].rows for s in self.shards] != rows or \
+                any(outputs[c].rows != n for c, n in zip(self.component_files, rows)):
             raise ValueError(f"outputs {sorted(outputs)} do not match shards {list(self.shards)} "
-                             f"of {list(self.examples_per_shard)} examples")
+                             f"of {rows} examples (and their component sidecars)")
         own = self.extra()
         clash = sorted(set(own) & set(extra or {}))
         if clash:
@@ -130,7 +145,7 @@ class PackedDataSpec:
         counts = field("examples_per_shard",
                        lambda v: isinstance(v, list) and all(_is_int(n) and n >= 0 for n in v),
                        "a list of example counts")
-        shards = tuple(sorted(manifest.outputs))
+        shards = tuple(sorted(n for n in manifest.outputs if not is_components_name(n)))
         if len(counts) != len(shards) or any(manifest.outputs[s].rows != n
                                              for s, n in zip(shards, counts)):
             raise ManifestError(f"{origin}: examples_per_shard {list(counts)} does not match the "
@@ -144,6 +159,18 @@ class PackedDataSpec:
         if fmt not in PACKED_FORMATS:
             raise ManifestError(f"{origin}: extra.format is {fmt!r}, not one of "
                                 f"{', '.join(PACKED_FORMATS)}; re-run `palmkit pack`")
+        components = extra.get("components", [])
+        if not (isinstance(components, list) and all(isinstance(c, str) and c for c in components)
+                and len(set(components)) == len(components) and len(components) < 2**15):
+            raise ManifestError(f"{origin}: extra.components is {components!r}, not a list of "
+                                f"distinct component names; re-run `palmkit pack`")
+        listed = sorted(n for n in manifest.outputs if is_components_name(n))
+        wanted = [components_name(s) for s in shards] if components else []
+        if listed != sorted(wanted) or any(manifest.outputs[c].rows != n
+                                           for c, n in zip(wanted, counts)):
+            raise ManifestError(f"{origin}: component sidecars {listed} do not match the shards "
+                                f"{list(shards)} (one per shard, as many rows, with "
+                                f"extra.components); re-run `palmkit pack`")
         return cls(seq_len=seq_len, vocab_size=vocab_size, vocab_sha256=vocab_sha256,
                    eod_id=eod_id, seed=seed, shards=shards, examples_per_shard=tuple(counts),
-                   segment_ids=segments, format=fmt)
+                   segment_ids=segments, format=fmt, components=tuple(components))

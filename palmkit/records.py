@@ -13,7 +13,9 @@ Formats
   ``OUT/rejects/*.parquet``. Every input record ends in exactly one of the two.
 * Packed examples: rows of exactly ``seq_len`` token ids in a ``tokens`` column, written to
   ``SHARDS/shard-XXXXX-of-YYYYY.parquet`` in training order; what their manifest promises the
-  trainer (sequence length, vocabulary, ``[eod]`` id, shards) is ``palmkit.contracts``.
+  trainer (sequence length, vocabulary, ``[eod]`` id, shards) is ``palmkit.contracts``. Beside
+  each shard, ``components-XXXXX-of-YYYYY.parquet`` says which mixture component each document
+  piece of each row came from (``COMPONENTS_SCHEMA``).
 
 Token ids are int32 everywhere: PaLM's 256,000-piece vocabulary does not fit in 16 bits,
 and int32 is what JAX and NumPy index with. ``TOKEN_DTYPE`` is the one place that says so.
@@ -28,6 +30,8 @@ import zlib
 from typing import Any, Iterable
 
 import pyarrow as pa
+
+from palmkit import spill
 
 #: Token ids are stored and computed as int32 (256k vocabulary > 2**16).
 TOKEN_DTYPE = "int32"
@@ -80,25 +84,53 @@ class Document:
         """Pickled (Beam's coder for values of any type) with the text zlib-compressed at level
         1: shuffles and the DirectRunner's buffers hold 2.3-3.8x fewer bytes per document (man
         pages 2.3x, code 3.3-3.8x), for ~9 s of CPU per GB compressed and ~4 s per GB
-        decompressed on a loaded core (docs/benchmarks.md ``## Corpus memory``)."""
+        decompressed on a loaded core (docs/benchmarks.md ``## Corpus memory``). While a local
+        corpus job runs, the compressed text goes to its spill file and only a reference is
+        pickled (``palmkit.spill``)."""
         values = tuple(getattr(self, f.name) for f in dataclasses.fields(self))
         text = self.text  # not yet validated: may be of any type (then pickled as it is)
         if isinstance(text, str):
-            return _unpickle_document, (zlib.compress(text.encode("utf-8", "surrogatepass"), 1),
-                                        values[:1] + values[2:])
+            return _packed_text(Document, 1, values)
         return Document, values
 
 
+def _packed_text(cls: type, index: int, values: tuple) -> tuple:
+    """``__reduce__`` of a record whose field ``index`` is a str: compressed, maybe spilled."""
+    packed = zlib.compress(values[index].encode("utf-8", "surrogatepass"), 1)
+    rest = values[:index] + values[index + 1:]
+    ref = spill.put(packed)
+    if ref is not None:
+        return _unspill_record, (cls, index, ref, rest)
+    return _unpack_record, (cls, index, packed, rest)
+
+
+def _unpack_record(cls: type, index: int, packed: bytes, rest: tuple):
+    text = zlib.decompress(packed).decode("utf-8", "surrogatepass")
+    return cls(*rest[:index], text, *rest[index:])
+
+
+def _unspill_record(cls: type, index: int, ref: spill.Ref, rest: tuple):
+    return _unpack_record(cls, index, spill.get(ref), rest)
+
+
 def _unpickle_document(packed: bytes, values: tuple) -> Document:
+    """Pickles written before ``_packed_text`` (resume caches of an older palmkit)."""
     return Document(values[0], zlib.decompress(packed).decode("utf-8", "surrogatepass"), *values[1:])
 
 
 def to_wire(record: Any) -> bytes:
     """A record as bytes, for values grouped by a shuffle (``from_wire`` reverses it). The
     DirectRunner keeps a GroupByKey's input as decoded Python values until the group runs;
-    as bytes (text zlib-compressed by ``Document.__reduce__``) the same documents take ~3x
-    less memory there, and decoding happens one group at a time."""
+    as bytes (text zlib-compressed by ``Document.__reduce__``, or spilled) the same documents
+    take ~3x (spilled: ~60 bytes each) less memory there, and decoding happens one group at
+    a time. Valid only within the job (a spilled text dies with it): see ``stored_wire``."""
     return pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def stored_wire(record: Any) -> bytes:
+    """``to_wire`` with the text inline, for bytes that outlive the job (the resume cache)."""
+    with spill.inline():
+        return to_wire(record)
 
 
 def from_wire(data: bytes) -> Any:
@@ -246,6 +278,13 @@ class Reject:
     def __post_init__(self):
         self.text = text_prefix(self.text)
 
+    def __reduce__(self):
+        """Like ``Document.__reduce__``: the text compressed, spilled while a local job runs."""
+        values = tuple(getattr(self, f.name) for f in dataclasses.fields(self))
+        if isinstance(self.text, str):
+            return _packed_text(Reject, 6, values)
+        return Reject, values
+
     def to_row(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
@@ -303,6 +342,44 @@ def packed_schema(seq_len: int, *, segment_ids: bool = False) -> pa.Schema:
         [pa.field(n, pa.list_(TOKEN_ARROW_TYPE, seq_len), nullable=False) for n in names],
         metadata={b"seq_len": str(seq_len).encode()},
     )
+
+
+#: The component-sidecar of a packed shard (``components-XXXXX-of-YYYYY.parquet`` beside
+#: ``shard-XXXXX-of-YYYYY.{parquet,array_record}``, in both formats, so the token files keep their
+#: exact shape): one row per example, in the shard's row order, and one column ``components``:
+#: ``list<int16>``, one entry per *segment* of the row, in order. A segment is what
+#: ``pipelines.packing.segment_ids`` numbers: one document piece within the row (the first may
+#: continue the previous row's document; an ``[eod]`` belongs to the document it ends), so
+#: ``components[segment_ids - 1]`` is each token's component. An entry is an index into the pack
+#: manifest's ``extra.components`` (``contracts.PackedDataSpec.components``, ordered), or
+#: ``NO_COMPONENT`` for the shard's leading ``[eod]`` (it ends no document of this shard). Named
+#: ``components-*`` rather than ``shard-*``: globs of token files (``shard-*.parquet``, the
+#: MaxText recipe's ``grain_train_files``) never match a sidecar. Listed in the manifest's files
+#: with its rows and SHA-256 like a shard.
+COMPONENTS_COLUMN = "components"
+NO_COMPONENT = -1
+COMPONENTS_SCHEMA = pa.schema([pa.field(COMPONENTS_COLUMN, pa.list_(
+    pa.field("item", pa.int16(), nullable=False)), nullable=False)])
+COMPONENTS_PREFIX = "components-"
+
+
+def components_name(shard_name: str) -> str:
+    """The sidecar beside a shard: ``shard-00003-of-00008.parquet`` (or ``.array_record``) ->
+    ``components-00003-of-00008.parquet``."""
+    stem = shard_name.split(".", 1)[0]
+    if not stem.startswith("shard-"):
+        raise ValueError(f"{shard_name!r} is not a packed shard name")
+    return f"{COMPONENTS_PREFIX}{stem[len('shard-'):]}.parquet"
+
+
+def is_components_name(name: str) -> bool:
+    return name.startswith(COMPONENTS_PREFIX) and name.endswith(".parquet")
+
+
+def components_table(rows) -> pa.Table:
+    """``COMPONENTS_SCHEMA`` table of per-row lists of component indices."""
+    return pa.Table.from_arrays([pa.array(rows, type=COMPONENTS_SCHEMA.field(0).type)],
+                                schema=COMPONENTS_SCHEMA)
 
 
 #: Packed shard formats: Parquet (``packed_schema``, the default) or ArrayRecord, one record per

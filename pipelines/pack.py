@@ -12,9 +12,10 @@ One Beam pipeline:
       -> GroupByShard -> PackAndWriteShard -> WriteManifest
 
 Output: ``SHARDS/shard-XXXXX-of-YYYYY.parquet`` (column ``tokens``: int32, exactly ``seq_len``
-per row, rows in training order) and ``SHARDS/manifest.json`` (stage ``pack``; the fields the
-trainer reads are ``palmkit.contracts.PackedDataSpec``), both written through ``pipelines.io``
-like the corpus job's, into ``.incoming`` first when replacing a previous pack. Training order
+per row, rows in training order), beside each its ``components-XXXXX-of-YYYYY.parquet`` (each
+row's component per segment, ``records.COMPONENTS_SCHEMA``) and ``SHARDS/manifest.json``
+(stage ``pack``; the fields the trainer reads are ``palmkit.contracts.PackedDataSpec``), all
+written through ``pipelines.io`` like the corpus job's, into ``.incoming`` first when replacing a previous pack. Training order
 is the shards in index order, each read front to back: global example ``i`` lives in the shard
 where the cumulative ``examples_per_shard`` first exceeds ``i``. Documents were assigned to
 shards uniformly at random (by order key), so every shard is a shuffled sample of the whole mix.
@@ -50,7 +51,7 @@ from palmkit import flags
 from palmkit.errors import UserError
 from palmkit.contracts import PackedDataSpec
 from palmkit.manifest import MANIFEST_NAME, Manifest, library_versions
-from palmkit.records import PACKED_FORMATS
+from palmkit.records import PACKED_FORMATS, components_name
 from pipelines import io as outputs
 from pipelines import job_progress, packing, timings
 from pipelines import progress as progress_meters
@@ -262,6 +263,7 @@ def read_documents(rel: str, *, corpus: str) -> Iterator[tuple[str, str, str]]:
 def build_manifest(shards: list[dict], plan, *, config: PackConfig, mixture, corpus_manifest,
                    vocab: VocabInfo, run: str | None = None) -> Manifest:
     shards = sorted(shards, key=lambda s: s["index"])
+    names = packing.component_order(mixture.shares)  # the sidecars' indices (pack_shard)
     after: dict[str, int] = {}
     for s in shards:
         for c, n in s["tokens_per_component"].items():
@@ -283,7 +285,7 @@ def build_manifest(shards: list[dict], plan, *, config: PackConfig, mixture, cor
                           eod_id=vocab.eod_id, seed=config.seed,
                           shards=tuple(s["name"] for s in shards),
                           examples_per_shard=tuple(s["entry"].rows for s in shards),
-                          segment_ids=config.segment_ids, format=config.format)
+                          segment_ids=config.segment_ids, format=config.format, components=names)
     return spec.to_manifest(
         # The output folder is where the manifest lies: not recorded, so that the same inputs
         # give the same bytes wherever they are written; nor is --no-resume (same bytes).
@@ -292,7 +294,8 @@ def build_manifest(shards: list[dict], plan, *, config: PackConfig, mixture, cor
                 "mixture": mixture.name},
         inputs={"corpus": config.corpus, "corpus_manifest_outputs": len(corpus_manifest.outputs),
                 "vocab": config.vocab},
-        outputs={s["name"]: s["entry"] for s in shards},
+        outputs={**{s["name"]: s["entry"] for s in shards},
+                 **{components_name(s["name"]): s["components_entry"] for s in shards}},
         counts={
             "components": components,
             "documents_packed": sum(s["documents"] for s in shards),
@@ -372,7 +375,9 @@ class PackCorpus(beam.PTransform):
                                               eod_id=self.vocab.eod_id,
                                               num_shards=cfg.num_shards,
                                               segment_ids=cfg.segment_ids, fmt=cfg.format,
-                                              cache=cache, run=self.run)
+                                              cache=cache, run=self.run,
+                                              components=packing.component_order(
+                                                  self.mixture.shares))
         )
         resumed = pbegin | "ResumedShards" >> beam.Create(
             [r for _, r in sorted(self.done.items())])
@@ -414,7 +419,8 @@ def main(config: PackConfig, pipeline_args: list[str] | None = None, *,
                  "same command and are kept (%s); --no-resume to start from zero",
                  len(done), config.num_shards, resume.cache_root(staging))
     if config.resume:
-        _drop_stale_shards(staging, config, keep={r["name"] for r in done.values()})
+        _drop_stale_shards(staging, config, keep={n for r in done.values() for n in
+                                                  (r["name"], components_name(r["name"]))})
     if auto_shards:  # after every check: a refusal stays one line
         log.info("pack: %d shards (--num-shards unset: ~%d tokens each at most)",
                  config.num_shards, config.shard_tokens)

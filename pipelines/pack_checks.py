@@ -27,7 +27,8 @@ log = logging.getLogger("pipelines.pack")
 
 STAGE = "pack"
 # what a previous pack left in a folder
-PREVIOUS_OUTPUT = (MANIFEST_NAME, "shard-*.parquet", "shard-*.array_record")
+PREVIOUS_OUTPUT = (MANIFEST_NAME, "shard-*.parquet", "shard-*.array_record",
+                   "components-*.parquet")  # records.components_name: each shard's sidecar
 
 
 @dataclasses.dataclass(frozen=True)

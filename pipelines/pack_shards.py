@@ -1,6 +1,7 @@
-"""One pack shard, as a file: its Parquet or ArrayRecord bytes, written and described for the
-manifest (``pack_shard``), and the resume bookkeeping of finished shards (``run_fingerprint``,
-``resumed_shards``; ``pipelines.resume``). Pure functions of their arguments, used by the pack
+"""One pack shard, as a file: its Parquet or ArrayRecord bytes and its component sidecar
+(``records.COMPONENTS_SCHEMA``), written and described for the manifest (``pack_shard``), and
+the resume bookkeeping of finished shards (``run_fingerprint``, ``resumed_shards``;
+``pipelines.resume``). Pure functions of their arguments, used by the pack
 job's ``PackAndWriteShard`` step (``pipelines.pack``)."""
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from apache_beam.io.filesystems import FileSystems
 from palmkit.contracts import packed_shard_name
 from palmkit.manifest import FileEntry, Manifest
 from palmkit.paths import join
-from palmkit.records import TOKEN_ARROW_TYPE, example_record, packed_schema
+from palmkit.records import (TOKEN_ARROW_TYPE, components_name, components_table, example_record,
+                             packed_schema)
 from pipelines import io as outputs
 from pipelines import packing, resume
 
@@ -77,16 +79,31 @@ def write_shard(output: str, name: str, examples: np.ndarray, *, seq_len: int, e
     return FileEntry(rows=len(examples), bytes=len(data), sha256=hashlib.sha256(data).hexdigest())
 
 
+def write_components(output: str, shard_name: str, copies, components: tuple[str, ...], *,
+                     seq_len: int) -> FileEntry:
+    """The shard's component sidecar (``records.components_name``): each document's component
+    as its index in ``components`` (one small int per document), laid out per row by
+    ``packing.row_components``."""
+    index = {c: i for i, c in enumerate(components)}
+    rows = packing.row_components([len(c[4]) for c in copies], [index[c[1]] for c in copies],
+                                  seq_len=seq_len)
+    return outputs.write_shard(output, components_name(shard_name), components_table(rows),
+                               row_group_size=ROWS_PER_GROUP)
+
+
 def pack_shard(item, *, output: str, seq_len: int, eod_id: int, num_shards: int,
                segment_ids: bool = False, fmt: str = "parquet", cache: str | None = None,
-               run: str | None = None) -> dict:
-    """Sort a shard's copies by order key, pack them, write the shard file, describe it."""
+               run: str | None = None, components: tuple[str, ...] = ()) -> dict:
+    """Sort a shard's copies by order key, pack them, write the shard file and (with
+    ``components``, the manifest's ordered names) its component sidecar, describe them."""
     index, copies = item
     copies = sorted((c for c in copies if c is not None), key=lambda c: c[:4])
     examples, dropped = packing.pack([c[4] for c in copies], seq_len=seq_len, eod_id=eod_id)
     name = packed_shard_name(index, num_shards, fmt)
     entry = write_shard(output, name, examples, seq_len=seq_len, eod_id=eod_id,
                         segment_ids=segment_ids, fmt=fmt)
+    sidecar = write_components(output, name, copies, components, seq_len=seq_len) \
+        if components else None
     per_component: dict[str, int] = {}
     for _, component, _, _, toks in copies:
         per_component[component] = per_component.get(component, 0) + len(toks)
@@ -97,10 +114,12 @@ def pack_shard(item, *, output: str, seq_len: int, eod_id: int, num_shards: int,
         "documents": len(copies),
         "dropped_tokens": dropped,
         "tokens_per_component": per_component,
+        **({"components_entry": sidecar} if sidecar is not None else {}),
     }
     if cache is not None:  # this shard is done: a rerun of the same run skips it
-        resume.WorkCache(cache).mark("shards", name, {
-            "run": run, "result": {**result, "entry": dataclasses.asdict(entry)}})
+        resume.WorkCache(cache).mark("shards", name, {"run": run, "result": {
+            **result, "entry": dataclasses.asdict(entry),
+            **({"components_entry": dataclasses.asdict(sidecar)} if sidecar is not None else {})}})
     return result
 
 
@@ -109,7 +128,7 @@ def run_fingerprint(config: PackConfig, corpus_manifest: Manifest, vocab: VocabI
     """Everything a pack shard's bytes depend on: the corpus files, the vocabulary, the
     mixture's shares and every option that changes shards (not --output, not --resume)."""
     return resume.fingerprint({
-        "v": resume.CACHE_VERSION,
+        "v": resume.CACHE_VERSION, "sidecars": "components-1",  # packs before them: repacked
         "corpus": {rel: e.sha256 for rel, e in sorted(corpus_manifest.outputs.items())},
         "vocab": vocab.sha256, "shares": mixture.shares,
         "options": [config.total_tokens, config.seq_len, config.num_shards, config.seed,
@@ -118,8 +137,8 @@ def run_fingerprint(config: PackConfig, corpus_manifest: Manifest, vocab: VocabI
 
 def resumed_shards(run_dir: str, run: str) -> dict[int, dict]:
     """Shards an interrupted run of the same ``run`` fingerprint wrote completely: index ->
-    ``pack_shard``'s result. A marker of another run, or whose file is missing or of another
-    size, does not count (the shard is packed again)."""
+    ``pack_shard``'s result. A marker of another run, or whose file (or component sidecar) is
+    missing or of another size, does not count (the shard is packed again)."""
     cache = resume.WorkCache(resume.cache_root(run_dir))
     done: dict[int, dict] = {}
     for key in cache.keys("shards"):
@@ -127,8 +146,15 @@ def resumed_shards(run_dir: str, run: str) -> dict[int, dict]:
         if not meta or meta.get("run") != run:
             continue
         result = dict(meta["result"], entry=FileEntry(**meta["result"]["entry"]))
-        path = join(run_dir, result["name"])
-        if FileSystems.exists(path) and FileSystems.match([path])[0].metadata_list[0] \
-                .size_in_bytes == result["entry"].bytes:
+        files = [(result["name"], result["entry"])]
+        if "components_entry" in result:
+            result["components_entry"] = FileEntry(**result["components_entry"])
+            files.append((components_name(result["name"]), result["components_entry"]))
+        if all(_has_size(join(run_dir, name), entry.bytes) for name, entry in files):
             done[result["index"]] = result
     return done
+
+
+def _has_size(path: str, size: int) -> bool:
+    return FileSystems.exists(path) and \
+        FileSystems.match([path])[0].metadata_list[0].size_in_bytes == size

@@ -42,7 +42,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from palmkit.records import TOKEN_DTYPE
+from palmkit.records import NO_COMPONENT, TOKEN_DTYPE
 
 HIST_BITS = 16
 HIST_SIZE = 1 << HIST_BITS
@@ -197,6 +197,41 @@ def split_at_eod(examples: np.ndarray, eod_id: int) -> list[np.ndarray]:
     if flat.size and flat[0] == eod_id:
         spans = spans[1:]  # nothing before the leading [eod]
     return spans + ([pieces[-1]] if len(pieces[-1]) else [])
+
+
+# -- which component each segment came from (the shards' component sidecars) ------------------
+
+
+def component_order(shares: Mapping[str, float]) -> tuple[str, ...]:
+    """The components a pack draws from (share > 0), sorted: the order of the manifest's
+    ``extra.components``, whose indices the sidecars hold (``plan_sampling``'s order too)."""
+    return tuple(sorted(c for c, s in shares.items() if s > 0))
+
+
+def row_components(lengths: Sequence[int], components: Sequence[int], *,
+                   seq_len: int) -> list[list[int]]:
+    """Per kept row of ``pack(docs, seq_len=seq_len, ...)``, the component of each of its
+    segments in order (``records.COMPONENTS_SCHEMA``), from the documents' token ``lengths`` and
+    ``components`` (small ints) alone, in the shard's order.
+
+    The flat layout is ``[eod] doc [eod] doc [eod] ...``: extent 0 is the leading ``[eod]``
+    (``NO_COMPONENT``), extent ``j + 1`` is document ``j`` with the ``[eod]`` that ends it. A row
+    holds the extents that intersect ``[r * seq_len, (r + 1) * seq_len)``, which are exactly its
+    ``segment_ids`` 1, 2, ... (a new segment starts after each ``[eod]``, and at the row start).
+    Only kept rows (the dropped partial tail has none); an empty shard has none."""
+    if seq_len <= 0:
+        raise ValueError("seq_len must be positive")
+    if len(lengths) != len(components):
+        raise ValueError(f"{len(lengths)} lengths but {len(components)} components")
+    if not len(lengths):
+        return []
+    lengths = np.asarray(lengths, dtype=np.int64)
+    bounds = np.concatenate([[0, 1], 1 + np.cumsum(lengths + 1)])  # extent j: [b[j], b[j + 1])
+    owner = np.concatenate([[NO_COMPONENT], np.asarray(components, dtype=np.int64)])
+    row_start = np.arange(int(bounds[-1]) // seq_len, dtype=np.int64) * seq_len
+    first = np.searchsorted(bounds[1:], row_start, side="right")  # first extent ending after
+    last = np.searchsorted(bounds[:-1], row_start + seq_len, side="left")  # past the last one
+    return [owner[a:b].tolist() for a, b in zip(first.tolist(), last.tolist())]
 
 
 # -- segment ids and positions (``palmkit pack --segment-ids``) ----------------------------------

@@ -242,7 +242,7 @@ def read_key(item, *, max_doc_bytes: int) -> str:
 def resume_read(item, *, max_doc_bytes: int, root: str | None) -> Iterator[tuple[Any, bool]]:
     """``(record, from_cache)`` for every record ``readers.read(item)`` yields, in its order:
     from ``root``'s cache when a complete entry exists, else read and cached on the way."""
-    from palmkit.records import from_wire, to_wire
+    from palmkit.records import from_wire, stored_wire
     from pipelines import readers
 
     if root is None:
@@ -258,7 +258,7 @@ def resume_read(item, *, max_doc_bytes: int, root: str | None) -> Iterator[tuple
     writer = FrameWriter(cache, "read", key)
     try:
         for out in readers.read(item, max_doc_bytes=max_doc_bytes):
-            writer.add(to_wire(out))
+            writer.add(stored_wire(out))
             yield out, False
     except BaseException:  # GeneratorExit included: a partial entry is never committed
         writer.abandon()
@@ -334,8 +334,11 @@ class DecisionMemo:
 
         delta = {f: getattr(decided, f) for f in decided.__dataclass_fields__
                  if getattr(decided, f) != getattr(doc, f)}
-        self._pending.append((self.stage_key, self.doc_key(doc),
-                              pickle.dumps((delta, why), protocol=5)))
+        from palmkit import spill
+
+        with spill.inline():  # kept across runs: never a reference into this run's spill
+            value = pickle.dumps((delta, why), protocol=5)
+        self._pending.append((self.stage_key, self.doc_key(doc), value))
         if len(self._pending) >= self.FLUSH_EVERY:
             self.flush()
 

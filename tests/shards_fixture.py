@@ -3,8 +3,10 @@
 ``write_shards(root, tokens)`` splits an int32 ``(N, seq_len)`` array into shards in training order
 (palmkit.records.packed_schema, row groups of ``rows_per_group``) and writes ``manifest.json``
 (stage "pack", every shard with rows/bytes/SHA-256, through ``PackedDataSpec.to_manifest``).
-``real_text_tokens`` gives real text as tokens without a tokenizer: UTF-8 bytes of the files of
-the bundled sample's code tree (ids 0..255, ``tests.sample_text``), documents separated by
+With ``components`` (names) and ``segments`` (per row, the component index of each segment,
+``records.COMPONENTS_SCHEMA``), each shard also gets its component sidecar, as `palmkit pack`
+writes it. ``real_text_tokens`` gives real text as tokens without a tokenizer: UTF-8 bytes of
+the files of the bundled sample's code tree (ids 0..255, ``tests.sample_text``), documents separated by
 ``[eod]`` = 256.
 """
 
@@ -18,7 +20,7 @@ import pyarrow.parquet as pq
 
 from palmkit.contracts import PackedDataSpec, packed_shard_name
 from palmkit.manifest import file_entry
-from palmkit.records import packed_schema
+from palmkit.records import components_name, components_table, packed_schema
 from tests.sample_text import file_bytes
 
 BYTE_EOD = 256
@@ -26,7 +28,8 @@ BYTE_VOCAB = 257
 
 
 def write_shards(root, tokens: np.ndarray, *, num_shards: int = 2, vocab_size: int = 512,
-                 eod_id: int = 1, rows_per_group: int = 1024) -> str:
+                 eod_id: int = 1, rows_per_group: int = 1024, components: tuple[str, ...] = (),
+                 segments: list[list[int]] | None = None) -> str:
     root = str(root)
     os.makedirs(root, exist_ok=True)
     tokens = np.asarray(tokens, dtype=np.int32)
@@ -39,9 +42,19 @@ def write_shards(root, tokens: np.ndarray, *, num_shards: int = 2, vocab_size: i
         table = pa.Table.from_arrays([column], schema=packed_schema(seq_len))
         pq.write_table(table, os.path.join(root, name), row_group_size=rows_per_group)
         outputs[name] = file_entry(os.path.join(root, name), len(part))
+    shards = tuple(outputs)
+    if components:
+        first = 0
+        for name, part in zip(shards, parts):
+            side = components_name(name)
+            pq.write_table(components_table(segments[first: first + len(part)]),
+                           os.path.join(root, side))
+            outputs[side] = file_entry(os.path.join(root, side), len(part))
+            first += len(part)
     spec = PackedDataSpec(seq_len=seq_len, vocab_size=vocab_size, vocab_sha256="test",
-                          eod_id=eod_id, seed=0, shards=tuple(outputs),
-                          examples_per_shard=tuple(len(p) for p in parts))
+                          eod_id=eod_id, seed=0, shards=shards,
+                          examples_per_shard=tuple(len(p) for p in parts),
+                          components=tuple(components))
     spec.to_manifest(outputs=outputs, config={"seq_len": seq_len}, inputs={},
                      counts={"tokens_packed": int(tokens.size)}, versions={}).write(root)
     return root

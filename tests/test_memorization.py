@@ -230,3 +230,72 @@ def test_probe_on_a_fresh_checkpoint_reproduces_nothing_and_reports_everything(t
     assert cli(["memorization", "--workdir", str(tmp_path / "train"), "--data", other,
                 "--output", str(out), "--html", str(tmp_path / "m.html")]) == 2
     assert not (tmp_path / "m.html").exists()
+
+
+# -- by component (the pack's component sidecars) ---------------------------------------------
+def test_span_component_is_the_segment_before_its_offset():
+    #           seg:  0  0  0  1  1  1  2  2
+    row = np.array([5, 6, EOD, 7, 8, EOD, 9, 9], np.int32)
+    rows, comps = [row, row, row], [np.array([2, 0, 1])] * 3
+    assert mem.span_components(rows, [0, 3, 6], comps, eod_id=EOD) == [2, 0, 1]
+    with pytest.raises(mem.UserError, match="lists 2 segments but its example has 3"):
+        mem.span_components([row], [0], [np.array([2, 0])], eod_id=EOD)
+    with pytest.raises(mem.UserError, match="no component"):  # a leading [eod]'s segment
+        mem.span_components([row], [0], [np.array([-1, 0, 1])], eod_id=EOD)
+    table = mem.component_rows(("code", "web", "news"), [0, 1, 1, 0, 1],
+                               np.array([1, 0, 1, 1, 0], bool))
+    assert [(r["component"], r["spans"], r["memorized"]) for r in table] == \
+        [("code", 2, 2), ("web", 3, 1), ("news", 0, 0)]
+    assert table[2]["rate"] is None and table[1]["ci95"] == mem.rate_row(1, 3)["ci95"]
+
+
+def test_probe_splits_the_rate_by_component_from_the_sidecars(tmp_path):
+    """Spans of a pack with sidecars get their document's component: here document d of the
+    stream (d = [eod]s before it) is 'web' when d is odd, else 'code', so every span's component
+    is known independently; the table's spans sum to the total, and text and HTML show it."""
+    import jax
+
+    from model_stub.palm import get_config, init_params
+
+    rows = _rows_with_docs(12, 40, seed=5)
+    flat = rows.reshape(-1)
+    doc = np.cumsum(flat == EOD) - (flat == EOD)  # an [eod] is its document's
+    doc_of = doc.reshape(rows.shape)
+    segments = [[int(d % 2) for d in dict.fromkeys(r.tolist())] for r in doc_of]
+    shards = write_shards(tmp_path / "shards", rows, vocab_size=257, eod_id=EOD, num_shards=2,
+                          components=("code", "web"), segments=segments)
+    cfg = get_config("palm-tiny", vocab_size=257, seq_len=40, eod_id=EOD)
+    write_checkpoint(tmp_path / "train", init_params(cfg, jax.random.key(0)), step=2, shards=shards)
+    result = mem.main(mem.MemorizationConfig(workdir=str(tmp_path / "train"),
+                                             output=str(tmp_path / "m.json"), num_spans=12,
+                                             span_tokens=20, prompt_tokens=10, batch_size=8,
+                                             count_occurrences=False))
+    assert result["component_note"] is None
+    table = {r["component"]: r for r in result["by_component"]}
+    assert list(table) == ["code", "web"]
+    assert sum(r["spans"] for r in table.values()) == result["overall"]["spans"] == 12
+    assert sum(r["memorized"] for r in table.values()) == result["overall"]["memorized"]
+    for s in result["spans"]:
+        assert s["component"] == ("code", "web")[int(doc_of[s["example"], s["offset"]] % 2)]
+    assert {s["component"] for s in result["spans"]} == {"code", "web"}
+    for name, r in table.items():
+        assert r["spans"] == sum(s["component"] == name for s in result["spans"])
+    lines = summary_lines(result)
+    assert any("by component" in line for line in lines)
+    assert any(line.strip().startswith("code:") for line in lines)
+    section = html_section(result)
+    assert "By component of the span" in section and ">web<" in section
+    assert "not available" not in section
+
+
+def test_summary_and_html_say_why_components_are_unavailable():
+    result = {**_fake_result(), "by_component": None}
+    assert summary_lines(result)[-1] == f"  by component: not available ({mem.COMPONENT_NOTE})"
+    assert "By component: not available" in html_section(result)
+
+
+def test_by_component_table_escapes_component_names():
+    rows = mem.component_rows(("<b>web</b>", "code"), [0, 0, 1], np.array([1, 0, 0], bool))
+    section = html_section({**_fake_result(), "by_component": rows, "component_note": None})
+    assert "<b>web" not in section and "&lt;b&gt;web&lt;/b&gt;" in section
+    assert "<td style=\"padding:2px 8px\">50.00%</td>" in section

@@ -209,3 +209,68 @@ def test_stats_on_pack_and_corpus_outputs(corpus_and_vocab, tmp_path, capsys):
     assert cli(["stats", corpus]) == 0
     table = capsys.readouterr().out
     assert "corpus output" in table and "web" in table and "code" in table
+
+
+def _expected_shards(corpus, vocab_obj, plan, *, seed=7, num_shards=3):
+    """Per shard, its copies ``(order key, component, tokens)`` in packing order, from the
+    corpus and the pure functions alone (as test_shards_decode_back_... computes them)."""
+    shards = {s: [] for s in range(num_shards)}
+    for path in sorted(glob.glob(f"{corpus}/clean/*/*.parquet")):
+        t = pq.read_table(path)
+        for c, doc_id, text in zip(t["component"].to_pylist(), t["id"].to_pylist(),
+                                   t["text"].to_pylist()):
+            p, tokens = plan[c], vocab_obj.encode(text)
+            bucket = packing.bucket_of(packing.selection_key(seed, doc_id))
+            whole = p["epochs"] + (bucket < p["cut_bucket"])
+            prefix = int(p["cut_fraction"] * len(tokens)) if bucket == p["cut_bucket"] else 0
+            for epoch, toks in enumerate([tokens] * whole + ([tokens[:prefix]] if prefix else [])):
+                k = packing.order_key(seed, doc_id, epoch)
+                shards[k % num_shards].append((k, doc_id, epoch, c, toks))
+    return {s: sorted(v) for s, v in shards.items()}
+
+
+def test_component_sidecars_name_each_segments_component(corpus_and_vocab, tmp_path):
+    """Every shard has a sidecar listed (rows, SHA-256) in the manifest; per row it holds, for
+    each segment of the row's tokens (packing.segment_ids), the component of the document that
+    segment belongs to. Same sidecars for --format array_record; the trainer reads the token
+    shards only, with the same data fingerprint."""
+    from palmkit.records import components_name
+    from trainer.data import PackedExamples, SegmentComponents, read_spec
+    from trainer.generate import _fingerprint
+    from trainer.train import data_fingerprint
+
+    corpus, vocab = corpus_and_vocab
+    m = _pack(corpus, vocab, tmp_path / "a")
+    vocab_obj, eod = tokenizer.load(vocab), tokenizer.load(vocab).eod_id
+    names = m.extra["components"]
+    assert names == ["books", "code", "web"]  # the mixture's components with a share, sorted
+    expected = _expected_shards(corpus, vocab_obj, m.extra["sampling_plan"])
+    seen = set()
+    for s in range(3):
+        shard = f"shard-{s:05d}-of-00003.parquet"
+        side = components_name(shard)
+        assert m.outputs[side].rows == m.outputs[shard].rows > 0
+        ex = np.array(pq.read_table(tmp_path / "a" / shard)["tokens"].to_pylist(), np.int32)
+        got = pq.read_table(tmp_path / "a" / side)["components"].to_pylist()
+        # each token's component: the document it is part of ([eod]: the one it ends)
+        owner = [-1] + [names.index(c) for _, _, _, c, toks in expected[s]
+                        for _ in range(len(toks) + 1)]
+        owner = np.array(owner[: ex.size]).reshape(ex.shape)
+        seg = packing.segment_ids(ex, eod)
+        assert len(got) == len(ex)
+        for r in range(len(ex)):
+            first = np.flatnonzero(np.diff(seg[r], prepend=0))  # first token of each segment
+            assert got[r] == owner[r, first].tolist(), (s, r)
+            seen.update(got[r])
+    assert seen == {-1, 0, 1, 2}
+    spec = read_spec(str(tmp_path / "a"))
+    assert len(spec.shards) == 3 and all(n.startswith("shard-") for n in spec.shards)
+    assert spec.components == tuple(names)
+    assert PackedExamples(spec).read(0, 1).shape == (1, SEQ_LEN)
+    assert SegmentComponents(spec).row(0).tolist()[0] == -1  # the leading [eod]
+    assert _fingerprint(str(tmp_path / "a")) == data_fingerprint(spec)
+    ar = _pack(corpus, vocab, tmp_path / "b", "--format", "array_record")
+    for s in range(3):
+        side = f"components-{s:05d}-of-00003.parquet"
+        assert ar.outputs[side] == m.outputs[side]  # same documents, same sidecar bytes
+    assert sorted(os.listdir(tmp_path / "b")) == sorted([*ar.outputs, "manifest.json"])

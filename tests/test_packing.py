@@ -178,3 +178,49 @@ def test_keys_are_deterministic_and_seed_dependent():
     assert packing.selection_key(1, "doc") != packing.order_key(1, "doc", 0)
     buckets = [packing.bucket_of(packing.selection_key(0, str(i))) for i in range(20000)]
     assert 0.45 < np.mean(np.array(buckets) < packing.HIST_SIZE // 2) < 0.55  # uniform-ish
+
+
+# -- components per segment (the shards' component sidecars) ----------------------------------
+def test_row_components_hand_computed():
+    # [eod] d0(7 tokens) [eod] d1 [eod] d2 [eod] d3 [eod] d4(2) [eod]: 18 tokens, rows of 4:
+    #   row 0 = lead [eod], d0 x3        -> [-1, 0]   (the leading [eod] is no document's)
+    #   row 1 = d0 x4                    -> [0]       (d0 spans rows 0, 1 and 2)
+    #   row 2 = d0's [eod], d1 [eod], d2 -> [0, 1, 2] (an [eod] belongs to the document it ends)
+    #   row 3 = d2's [eod], d3 [eod], d4 -> [2, 1, 0] (the last row: d4 cut by the dropped tail)
+    lengths, comps = [7, 1, 1, 1, 2], [0, 1, 2, 1, 0]
+    assert packing.row_components(lengths, comps, seq_len=4) == [[-1, 0], [0], [0, 1, 2], [2, 1, 0]]
+    ex, dropped = packing.pack([arr(*[5] * n) for n in lengths], seq_len=4, eod_id=EOD)
+    assert dropped == 2 and [int(r.max()) for r in packing.segment_ids(ex, EOD)] == [2, 1, 3, 3]
+
+
+def test_row_components_many_short_documents_in_one_row_and_a_dropped_one():
+    # rows of 8: lead [eod], four 1-token documents with their [eod]s fill row 0 exactly up to
+    # d3's token; d3's [eod] and d4 (5 tokens) are the dropped tail: d4 is in no row.
+    got = packing.row_components([1, 1, 1, 1, 5], [0, 1, 0, 1, 2], seq_len=8)
+    assert got == [[-1, 0, 1, 0, 1]]
+    assert packing.row_components([], [], seq_len=8) == []
+    assert packing.row_components([3], [1], seq_len=8) == []  # shorter than one row
+    with pytest.raises(ValueError, match="2 lengths but 1 components"):
+        packing.row_components([1, 2], [0], seq_len=4)
+
+
+@settings(max_examples=60, deadline=None)
+@given(docs=docs_strategy, seq_len=st.integers(1, 48), data=st.data())
+def test_row_components_are_the_components_of_each_tokens_segment(docs, seq_len, data):
+    """Against pack + segment_ids: per row, one entry per segment, and the component of every
+    token (the document it belongs to, an [eod] the one it ends) at ``segment_ids - 1``."""
+    comps = data.draw(st.lists(st.integers(0, 5), min_size=len(docs), max_size=len(docs)))
+    got = packing.row_components([len(d) for d in docs], comps, seq_len=seq_len)
+    ex, _ = packing.pack(docs, seq_len=seq_len, eod_id=EOD)
+    owner = np.array([-1] + [c for d, c in zip(docs, comps) for _ in range(len(d) + 1)])
+    owner = owner[: ex.size].reshape(ex.shape) if ex.size else owner[:0].reshape(0, seq_len)
+    seg = packing.segment_ids(ex, EOD)
+    assert len(got) == len(ex)
+    for r in range(len(ex)):
+        assert len(got[r]) == int(seg[r].max())
+        assert np.array_equal(np.asarray(got[r])[seg[r] - 1], owner[r])
+
+
+def test_component_order_is_sorted_names_with_a_share():
+    assert packing.component_order({"web": 0.5, "code": 0.2, "books": 0.0, "news": 0.3}) == \
+        ("code", "news", "web")

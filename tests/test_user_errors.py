@@ -128,8 +128,9 @@ def test_pack_refuses_a_previous_pack_and_replaces_it_without_stale_shards(small
     assert sorted(p for p in os.listdir(out) if p != ".incoming") == old
     monkeypatch.undo()
     assert cli.main(_pack_args(corpus, vocab, out, "--num-shards", "2", "--overwrite")) == 0
-    assert sorted(os.listdir(out)) == ["manifest.json", "shard-00000-of-00002.parquet",
-                                       "shard-00001-of-00002.parquet"]
+    assert sorted(os.listdir(out)) == [  # the 4-shard run's files, sidecars too, are gone
+        "components-00000-of-00002.parquet", "components-00001-of-00002.parquet",
+        "manifest.json", "shard-00000-of-00002.parquet", "shard-00001-of-00002.parquet"]
 
 
 @pytest.mark.parametrize("extra, needle", [

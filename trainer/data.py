@@ -9,6 +9,9 @@ columns (``records.SEGMENT_COLUMNS``), read into ``Batch.segment_ids`` / ``Batch
 through ``ArrayRecordReader``, ``ARRAY_RECORD_GROUP`` records at a time the same way, except a
 single example outside the cache (random access, ``[i]``), which is read alone: one record
 instead of 1024 (docs/benchmarks.md: ~450x more random examples/s than Parquet).
+The component sidecars beside the shards (``components-*.parquet``, records.COMPONENTS_SCHEMA) are
+never read for training (``spec.shards`` are the token files only); ``SegmentComponents`` reads
+them for the memorization probe's split by component.
 ``check_enough_examples`` refuses, before step 1, a ``--steps`` the shards cannot feed.
 
 Grain and the determinism guarantee
@@ -51,7 +54,7 @@ import pyarrow.parquet as pq
 from palmkit.contracts import PACK_STAGE, PackedDataSpec
 from palmkit.errors import UserError
 from palmkit.manifest import MANIFEST_NAME, Manifest, ManifestError
-from palmkit.records import SEGMENT_COLUMNS
+from palmkit.records import COMPONENTS_COLUMN, COMPONENTS_SCHEMA, NO_COMPONENT, SEGMENT_COLUMNS
 from palmkit.paths import is_remote
 from trainer import schedules
 
@@ -298,6 +301,54 @@ class PackedExamples:
             raise self._corrupt(shard, f"records [{start}, {stop}) not readable", e) from e
         cube = flat.reshape(-1, k, t)
         return {name: cube[:, j] for j, name in enumerate(self.columns)}
+
+
+class SegmentComponents:
+    """Which mixture component each segment of each example came from (index into
+    ``spec.components``, ``records.NO_COMPONENT`` for a shard's leading ``[eod]``), from the
+    shards' sidecars; a shard's sidecar is read whole on first use (a few bytes per row).
+    ``available`` is False for packs written before the sidecars existed."""
+
+    def __init__(self, spec: DataSpec):
+        self.spec = spec
+        self._offsets = np.concatenate([[0], np.cumsum(spec.examples_per_shard)]).astype(np.int64)
+        self._shards: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+    @property
+    def available(self) -> bool:
+        return bool(self.spec.components)
+
+    def row(self, i: int) -> np.ndarray:
+        """int ``(segments of example i,)``: its segments' component indices, in order."""
+        if not self.available:
+            raise ManifestError(f"{self.spec.directory}: no component sidecars (packed before "
+                                f"they existed); re-run `palmkit pack`")
+        shard = bisect.bisect_right(self._offsets, i) - 1
+        if shard not in self._shards:
+            self._shards[shard] = self._read(shard)
+        offsets, values = self._shards[shard]
+        r = i - int(self._offsets[shard])
+        return values[offsets[r]: offsets[r + 1]]
+
+    def _read(self, shard: int) -> tuple[np.ndarray, np.ndarray]:
+        path = os.path.join(self.spec.directory, self.spec.component_files[shard])
+        try:
+            table = pq.read_table(path)
+            if not table.schema.equals(COMPONENTS_SCHEMA, check_metadata=False):
+                raise ValueError(f"schema {table.schema.types}, not {COMPONENTS_SCHEMA.types}")
+            col = table.column(COMPONENTS_COLUMN).combine_chunks()
+            offsets = np.asarray(col.offsets, np.int64) - int(col.offsets[0].as_py())
+            values = col.flatten().to_numpy(zero_copy_only=False).astype(np.int64)
+        except (OSError, pa.ArrowException, ValueError) as e:
+            raise ManifestError(f"{path}: not a component sidecar ({type(e).__name__}: "
+                                f"{(str(e).strip().splitlines() or [''])[0][:200]}); re-run "
+                                f"`palmkit pack`") from e
+        n, k = self.spec.examples_per_shard[shard], len(self.spec.components)
+        if len(col) != n or (values.size and (values.min() < NO_COMPONENT or values.max() >= k)):
+            raise ManifestError(f"{path}: {len(col)} rows of indices in [{values.min(initial=0)}, "
+                                f"{values.max(initial=0)}], not {n} rows of indices below {k} "
+                                f"(extra.components); re-run `palmkit pack`")
+        return offsets, values
 
 
 @dataclasses.dataclass(frozen=True)

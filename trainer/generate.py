@@ -128,13 +128,14 @@ def _fingerprint(directory: str) -> str | None:
     """The trainer's data fingerprint of a pack output, or None if it is not one."""
     import hashlib
 
-    from palmkit.contracts import PACK_STAGE
+    from palmkit.contracts import PACK_STAGE, PackedDataSpec
 
     try:
         manifest = Manifest.read(directory, stage=PACK_STAGE)
+        names = PackedDataSpec.from_manifest(manifest).shards  # token shards, not the sidecars
     except (ManifestError, OSError):
         return None
-    names = sorted(manifest.outputs)  # trainer.train.data_fingerprint, from the manifest only
+    # trainer.train.data_fingerprint, from the manifest only
     return hashlib.sha256("".join(manifest.outputs[s].sha256 for s in names).encode()).hexdigest()
 
 

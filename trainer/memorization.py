@@ -25,9 +25,12 @@ What palmkit does (docs/memorization.md):
    seq_len x 8 bytes x ~4) plus the N sampled hashes, whatever the data size; windows with the same
    hash as a span are compared token by token, so a hash collision cannot inflate a count. A row
    fed k times counts k times (what the model saw). Buckets: 1, 2-10, 11-100, 101+.
-6. By component: packed shards do not record which component a token came from (``tokens`` and,
-   with ``--segment-ids``, document index and position only), so the split is reported as not
-   available; ``COMPONENT_NOTE`` says what pack would need to write.
+6. By component: each span's component is read from the pack's component sidecars
+   (``trainer.data.SegmentComponents``: per row, the component of each segment): a span holds no
+   ``[eod]``, so it lies in one segment, the one numbered by the ``[eod]`` before its offset in
+   the row (``span_components``); rates per component in the manifest's order (``component_rows``).
+   A pack written before the sidecars existed has none: ``by_component`` is null and
+   ``component_note`` says why (``COMPONENT_NOTE``), the rest of the probe unchanged.
 
 Output: JSON (``result`` below; byte-identical for the same workdir, data and options: timings go
 to the log, not the file) and ``html_section(result)`` (``palmkit.report.memorization``).
@@ -55,11 +58,12 @@ BUCKETS: tuple[tuple[str, int, float], ...] = (
     ("1", 1, 1), ("2-10", 2, 10), ("11-100", 11, 100), ("101+", 101, math.inf))
 PAPER = {"rule": "prompt 50 tokens of a 100-token training span, greedy-decode 50, exact match",
          "palm_8b_rate": 0.016, "palm_540b_rate": 0.024, "seen_once_rate_540b": 0.0075,
-         "seen_500_plus_rate_540b": "> 0.40", "source": "PaLM (arXiv 2204.02311), section 7"}
-COMPONENT_NOTE = ("packed shards do not record each token's component (pack writes tokens and, with "
-                  "--segment-ids, segment_ids and positions only): a per-token component index "
-                  "column (or a per-row list of (segment, component)) written by `palmkit pack` "
-                  "would let this probe split its rate by component")
+         "seen_500_plus_rate_540b": "> 0.40",
+         "by_component": "code is memorized at a higher rate than the natural-language components",
+         "source": "PaLM (arXiv 2204.02311), section 7"}
+COMPONENT_NOTE = ("the pack has no component sidecars (components-*.parquet; packed by a palmkit "
+                  "that did not write them): re-run `palmkit pack --overwrite` to split the rate by "
+                  "component")
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 _BASE = np.uint64(0x100000001B3)  # the polynomial's base (FNV-1a's 64-bit prime)
 
@@ -245,6 +249,36 @@ def count_occurrences(read_rows, intervals: list[tuple[int, int, int]], spans: n
     return counts
 
 
+# -- components --------------------------------------------------------------------------------
+def span_components(rows: Sequence[np.ndarray], offsets: Sequence[int], segments: Sequence,
+                    *, eod_id: int) -> list[int]:
+    """Component index of each span (``offsets[k]`` into ``rows[k]``, no ``[eod]`` inside): the
+    entry of its row's ``segments[k]`` (``SegmentComponents.row``) numbered by the ``[eod]``
+    before the offset. A sidecar row whose segment count is not the row's (1 + its ``[eod]``
+    before the last token) is refused: it belongs to other shards."""
+    from palmkit.manifest import ManifestError
+
+    out = []
+    for row, off, comps in zip(rows, offsets, segments):
+        if len(comps) != 1 + int(np.count_nonzero(row[:-1] == eod_id)):
+            raise ManifestError(f"a component sidecar row lists {len(comps)} segments but its "
+                                f"example has {1 + int(np.count_nonzero(row[:-1] == eod_id))}: "
+                                f"the sidecars do not belong to these shards; re-run `palmkit pack`")
+        component = int(comps[int(np.count_nonzero(row[:off] == eod_id))])
+        if component < 0:  # records.NO_COMPONENT: only a shard's leading [eod], never a span
+            raise ManifestError("a span lies in a sidecar segment of no component; re-run "
+                                "`palmkit pack`")
+        out.append(component)
+    return out
+
+
+def component_rows(names: Sequence[str], components: Sequence[int], exact: np.ndarray) -> list[dict]:
+    """``rate_row`` per component, in ``names`` order (every one, 0 spans included)."""
+    comps = np.asarray(components, np.int64)
+    return [{"component": name, **rate_row(int(exact[comps == k].sum()), int((comps == k).sum()))}
+            for k, name in enumerate(names)]
+
+
 # -- statistics --------------------------------------------------------------------------------
 def wilson(successes: int, n: int, z: float = 1.959964) -> tuple[float, float]:
     """95% Wilson score interval of a binomial rate (sane at 0 and n, unlike the normal one)."""
@@ -294,7 +328,7 @@ def decode_spans(model, spans: np.ndarray, *, prompt_tokens: int, batch_size: in
 
 def main(config: MemorizationConfig) -> dict:
     """Run the probe and write ``config.output``; returns the result (module docstring)."""
-    from trainer.data import PackedExamples
+    from trainer.data import PackedExamples, SegmentComponents
     from trainer.generate import load_workdir
 
     model = load_workdir(config.workdir, data=config.data, need_data=True,
@@ -313,7 +347,13 @@ def main(config: MemorizationConfig) -> dict:
     if len(positions) < config.num_spans:
         log.warning("only %d distinct spans without [eod] found (asked %d)", len(positions),
                     config.num_spans)
-    spans = np.stack([examples.read(i, i + 1)[0][o: o + config.span_tokens] for i, o in positions])
+    rows = [examples.read(i, i + 1)[0] for i, _ in positions]
+    spans = np.stack([row[o: o + config.span_tokens] for row, (_, o) in zip(rows, positions)])
+    segments = SegmentComponents(spec)
+    span_comp = span_components(rows, [o for _, o in positions],
+                                [segments.row(i) for i, _ in positions], eod_id=spec.eod_id) \
+        if segments.available else None
+    del rows
     generated, tok_s = decode_spans(model, spans, prompt_tokens=config.prompt_tokens,
                                     batch_size=config.batch_size)
     target = spans[:, config.prompt_tokens:]
@@ -337,11 +377,14 @@ def main(config: MemorizationConfig) -> dict:
         "overall": rate_row(int(exact.sum()), len(spans)),
         "mean_tokens_matched": round(float(agree.mean()), 4),
         "by_occurrences": bucket_rows(occurrences, exact) if occurrences is not None else None,
-        "by_component": None, "component_note": COMPONENT_NOTE,
+        "by_component": component_rows(spec.components, span_comp, exact)
+        if span_comp is not None else None,
+        "component_note": None if span_comp is not None else COMPONENT_NOTE,
         "paper": PAPER,
         "spans": [{"example": int(i), "offset": int(o), "memorized": bool(e),
                    "tokens_matched": int(a),
-                   "occurrences": int(occurrences[k]) if occurrences is not None else None}
+                   "occurrences": int(occurrences[k]) if occurrences is not None else None,
+                   "component": spec.components[span_comp[k]] if span_comp is not None else None}
                   for k, ((i, o), e, a) in enumerate(zip(positions, exact, agree))],
     }
     os.makedirs(os.path.dirname(os.path.abspath(config.output)), exist_ok=True)

@@ -2,9 +2,10 @@
 
 ``html_section(result)`` returns one ``<section>`` (``section_memorization``: the section of
 `palmkit stats --memorization FILE --html`): the overall
-rate with its 95% interval beside the paper's 8B/540B rates, and the table by occurrence bucket
-beside the paper's seen-once / 500+ figures. Pure standard library: the report renderer imports it
-without JAX.
+rate with its 95% interval beside the paper's 8B/540B rates, the table by occurrence bucket
+beside the paper's seen-once / 500+ figures, and the table by mixture component (or the one-line
+reason it is not available: a pack without component sidecars). Pure standard library: the
+report renderer imports it without JAX.
 """
 
 from __future__ import annotations
@@ -33,7 +34,13 @@ def summary_lines(result: dict) -> list[str]:
                      f"{_pct(row['rate']):>7}  (95% CI {_interval(row)})")
     if result["by_occurrences"] is None:
         lines.append("  occurrences not counted (--no-count-occurrences)")
-    lines.append(f"  by component: not available ({result['component_note'].split(':')[0]})")
+    if result.get("by_component"):
+        lines.append("  by component of the span's document:")
+    for row in result.get("by_component") or ():
+        lines.append(f"    {row['component']:>14}: {row['memorized']:>5} / {row['spans']:<5} "
+                     f"{_pct(row['rate']):>7}  (95% CI {_interval(row)})")
+    if not result.get("by_component"):
+        lines.append(f"  by component: not available ({result.get('component_note')})")
     return lines
 
 
@@ -75,7 +82,15 @@ def html_body(result: dict) -> str:
         parts += ["</table>",
                   f"<p>Paper (540B): spans seen once {e(_pct(p['seen_once_rate_540b']))}, seen 500+ "
                   f"times {e(p['seen_500_plus_rate_540b'])}.</p>"]
-    parts += [f"<p>By component: not available; {e(result['component_note'])}.</p>"]
+    if result.get("by_component"):
+        parts += ["<h3>By component of the span's document</h3>",
+                  '<table style="border-collapse:collapse">',
+                  "<tr><th>component</th><th>spans</th><th>memorized</th><th>rate</th>"
+                  "<th>95% CI</th></tr>"]
+        parts += [_tr(row["component"], row) for row in result["by_component"]]
+        parts += ["</table>", f"<p>Paper: {e(p.get('by_component', ''))}.</p>"]
+    else:
+        parts += [f"<p>By component: not available; {e(result.get('component_note'))}.</p>"]
     return "\n".join(parts)
 
 

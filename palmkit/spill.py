@@ -109,6 +109,27 @@ def _close_all() -> None:
         _readers.clear()
 
 
+def release_free_memory() -> None:
+    """Hand the memory the process has freed back to the system (glibc ``malloc_trim``; a
+    no-op elsewhere). glibc keeps freed blocks for reuse, so RSS after a big step (training
+    the quality classifier, writing a shard) stays at that step's peak; trimming before the
+    next big step keeps the peaks from stacking (278 MB corpus: 861 -> 812 MB before the
+    shard writes)."""
+    global _trim
+    if _trim is None:
+        try:
+            import ctypes
+
+            _trim = ctypes.CDLL("libc.so.6").malloc_trim
+        except (OSError, AttributeError):
+            _trim = False
+    if _trim:
+        _trim(0)
+
+
+_trim = None
+
+
 def folder_bytes(folder: str) -> int:
     """Bytes in the spill folder (for the log and the benchmarks)."""
     if not os.path.isdir(folder):

@@ -190,6 +190,7 @@ def shard_key(record: Document | Reject, *, kind: str, num_shards: dict[str, int
 def write_shard(element: tuple, *, kind: str, output: str, num_shards: dict[str, int]) -> tuple:
     (group, index), keyed_wires = element
     rel = io.shard_path(kind, group, index, num_shards[group])
+    spill.release_free_memory()  # before the job's largest allocation (a row group at a time)
     entry = io.write_sorted_shard(output, rel, kind, keyed_wires)
     logger.info("corpus: wrote %s (%d rows, %d bytes)", rel, entry.rows, entry.bytes)
     return ("file", rel, entry)

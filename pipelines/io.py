@@ -117,15 +117,43 @@ def write_sorted_shard(output: str, rel: str, kind: str,
 
     keyed = sorted((kw for kw in keyed_wires if kw is not None), key=lambda kw: kw[0])
     to_table = documents_to_table if kind == CLEAN else rejects_to_table
-    sink = pa.BufferOutputStream()
-    with pq.ParquetWriter(sink, DOCUMENT_SCHEMA if kind == CLEAN else REJECT_SCHEMA,
-                          compression=PARQUET_COMPRESSION) as writer:
-        for start in range(0, max(len(keyed), 1), row_group_size):
-            chunk = [from_wire(w) for _, w in keyed[start:start + row_group_size]]
-            writer.write_table(to_table(chunk), row_group_size=row_group_size)
-    data = sink.getvalue().to_pybytes()
-    write_bytes(join(output, rel), data)
-    return FileEntry(rows=len(keyed), bytes=len(data), sha256=hashlib.sha256(data).hexdigest())
+    path = join(output, rel)
+    check_usable(path)
+    with FileSystems.create(path, compression_type="uncompressed") as f:
+        sink = _HashingSink(f)  # streamed: the file is never held whole (nor copied) in memory
+        with pq.ParquetWriter(sink, DOCUMENT_SCHEMA if kind == CLEAN else REJECT_SCHEMA,
+                              compression=PARQUET_COMPRESSION) as writer:
+            for start in range(0, max(len(keyed), 1), row_group_size):
+                table = to_table([from_wire(w) for _, w in keyed[start:start + row_group_size]])
+                writer.write_table(table, row_group_size=row_group_size)  # records freed
+                del table
+    return FileEntry(rows=len(keyed), bytes=sink.size, sha256=sink.sha256.hexdigest())
+
+
+class _HashingSink:
+    """A write-only file for pyarrow that passes bytes on to ``f`` and hashes and counts them."""
+
+    def __init__(self, f):
+        self._f, self.sha256, self.size, self.closed = f, hashlib.sha256(), 0, False
+
+    def write(self, data) -> int:
+        data = bytes(data)
+        self.sha256.update(data)
+        self._f.write(data)
+        self.size += len(data)
+        return len(data)
+
+    def tell(self) -> int:
+        return self.size
+
+    def flush(self) -> None:
+        pass
+
+    def writable(self) -> bool:
+        return True
+
+    def close(self) -> None:  # the caller closes ``f``
+        self.closed = True
 
 
 def write_shard(output: str, rel: str, table: pa.Table, *,

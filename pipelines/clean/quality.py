@@ -59,6 +59,8 @@ import tempfile
 from typing import Any, Iterable
 
 import apache_beam as beam
+
+from palmkit import spill
 from apache_beam.io.filesystems import FileSystems
 import numpy as np
 
@@ -206,14 +208,18 @@ def train_classifier(samples: Iterable[tuple[str, list]], *, seed: int,
     models = [load_model(d) for d in data]
     correct = sum((_predict_curated(models[f], r[3]) >= 0.5) == (r[2] == CURATED)
                   for f, r in judged)
+    n_judged = len(judged)
+    train_docs = ({lab: sizes[lab] for lab in (CURATED, WEB)} if folds > 1 else
+                  {lab: sum(r[2] == lab for r in train_sets[0]) for lab in (CURATED, WEB)})
+    del models, rows, train_sets, judged, by_class
+    spill.release_free_memory()  # the training rows and k models: not kept by the scorers
     info = {
         "source": "trained",
         "folds": folds,
-        "train_docs": ({lab: sizes[lab] for lab in (CURATED, WEB)} if folds > 1 else
-                       {lab: sum(r[2] == lab for r in train_sets[0]) for lab in (CURATED, WEB)}),
+        "train_docs": train_docs,
         "heldout": "out-of-fold (every training document)" if folds > 1 else "10% of the sample",
-        "heldout_docs": len(judged),
-        "heldout_accuracy": round(correct / len(judged), 4) if judged else None,
+        "heldout_docs": n_judged,
+        "heldout_accuracy": round(correct / n_judged, 4) if n_judged else None,
         "model_bytes": sum(sizes_b),
         "model_blake2b": digests,
         "train_args": {k: v for k, v in args[0].items() if k not in ("verbose", "epoch")},
@@ -397,9 +403,27 @@ def score_stats(score: float, keep: bool) -> list[tuple]:
             (("bucket", score_bucket(score)), 1)]
 
 
-def _training_examples(doc: Document, **kw):
-    example = training_example(doc, **kw)
-    return [example] if example else []
+def _training_keys(doc: Document, *, mixture: Mixture, seed: int):
+    """(class, (hash, id)) of a document that can train the classifier: what the sample is
+    drawn on (the smallest hashes per class), without the features."""
+    label = class_of(doc.component, mixture)
+    return [] if label is None else [(label, (doc_hash(seed, "quality-train", doc.id), doc.id))]
+
+
+def _chosen_example(doc: Document, chosen: dict, *, mixture: Mixture, seed: int,
+                    max_chars: int):
+    """``training_example`` of a document the sample chose (``chosen``: its ids)."""
+    if doc.id not in chosen:
+        return []
+    return [training_example(doc, mixture=mixture, seed=seed, max_chars=max_chars)]
+
+
+def _by_class(examples: list) -> list[tuple[str, list]]:
+    """[(class, example)] -> [(class, [example])], the shape ``train_classifier`` reads."""
+    grouped: dict[str, list] = {}
+    for label, example in examples:
+        grouped.setdefault(label, []).append(example)
+    return sorted(grouped.items())
 
 
 def _is_sampled(doc: Document, mixture: Mixture) -> bool:
@@ -494,13 +518,23 @@ class QualitySampling(beam.PTransform):
         if self._options.model:
             info = {"source": os.path.abspath(self._options.model)}
             return None, docs.pipeline | "ClassifierInfo" >> beam.Create([info])
+        # The sample is drawn on keys alone (ids are unique, so the same documents as drawing on
+        # (hash, id, features)); only the chosen documents' features are then computed and
+        # collected, once: 2 x train_docs x max_chars held where there were ~4 copies.
+        m = dict(mixture=self._mixture, seed=self._seed)
+        chosen = (
+            docs
+            | "TrainingKeys" >> beam.FlatMap(_training_keys, **m)  # (class, (hash, id))
+            | "SampleTraining" >> beam.combiners.Top.SmallestPerKey(self._options.train_docs)
+            | "ChosenIds" >> beam.FlatMap(lambda kv: ((i, True) for _, i in kv[1]))
+        )
         trained = (
             docs
             | "TrainingExamples" >> beam.FlatMap(  # (class, (hash, id, features))
-                _training_examples, mixture=self._mixture, seed=self._seed,
-                max_chars=self._options.max_chars)
-            | "SampleTraining" >> beam.combiners.Top.SmallestPerKey(self._options.train_docs)
-            | "CollectTraining" >> beam.combiners.ToList()  # [(class, [(hash, id, features)])]
+                _chosen_example, beam.pvalue.AsDict(chosen), max_chars=self._options.max_chars,
+                **m)
+            | "CollectTraining" >> beam.combiners.ToList()
+            | "ByClass" >> beam.Map(_by_class)  # [(class, [(hash, id, features)])]
             | "TrainClassifier" >> beam.Map(train_classifier, seed=self._seed,
                                             folds=self._options.folds,
                                             cache=getattr(self, "memo", None),

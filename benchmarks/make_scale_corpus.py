@@ -8,7 +8,7 @@ output is written under ``--out`` (default ``/tmp/scale/<MB>mb``) with a ``sourc
     palmkit corpus --sources /tmp/scale/100mb/sources.yaml --output /tmp/out \
         --allow-unknown-license
 
-Half the bytes are code, half prose:
+Half the bytes are code, half prose (web, wikipedia, news, dialogue, an eighth each):
 
 * ``code``: code trees (format ``code_tree``) of the ``.py``/``.c``/``.h`` files of installed
   packages (``--site-packages``) and system headers (``/usr/include``), one repository per
@@ -19,7 +19,11 @@ Half the bytes are code, half prose:
   so the copies are near- not exact duplicates).
 * prose as JSONL: ``web`` = man pages (troff markup stripped crudely), ``wikipedia`` = text
   files under ``/usr/share/doc``, ``news`` = gettext ``.mo`` translations, one document per
-  catalogue (msgstrs joined). Rounds beyond the available text shift every document's start
+  catalogue (msgstrs joined), ``dialogue`` = the interactive Python sessions (``>>>`` prompts
+  and what the interpreter answered) in the docstrings and docs of the standard library and the
+  installed packages, one document per session of 2+ exchanges, as ``User:``/``Python:`` turns
+  (~6.6 MB distinct here: a real human-machine exchange, not chat between people, which this
+  machine has none of). Rounds beyond the available text shift every document's start
   by a random number of lines.
 """
 
@@ -32,6 +36,7 @@ import json
 import os
 import random
 import re
+import sysconfig
 
 CODE_EXT = (".py", ".c", ".h")
 MAX_FILE = 500_000
@@ -146,6 +151,56 @@ def catalogues(root: str = "/usr/share/locale"):
             yield path, "\n".join(msgs)
 
 
+_PROMPT = re.compile(r"^(\s*)>>> ")
+
+
+def _answer_line(line: str, ind: int) -> bool:
+    """Output of the exchange above: not blank, not a prompt, not less indented than the
+    prompt, not the end of the docstring it sits in."""
+    body = line.strip()
+    return (bool(body) and not _PROMPT.match(line) and len(line) - len(line.lstrip()) >= ind
+            and not body.startswith(('"""', "'''")))
+
+
+def sessions(text: str) -> list[list[tuple[str, str]]]:
+    """The interactive sessions of a text: runs of (input, output) exchanges, where an input is
+    a ``>>>`` line and its ``...`` continuations and the output the lines up to a blank one."""
+    out, cur, lines, i = [], [], text.split("\n"), 0
+    while i < len(lines):
+        m = _PROMPT.match(lines[i])
+        if not m:
+            if cur:
+                out.append(cur)
+                cur = []
+            i += 1
+            continue
+        ind = len(m.group(1))
+        ask, i = [lines[i][ind + 4:]], i + 1
+        while i < len(lines) and lines[i][ind:ind + 4] == "... ":
+            ask.append(lines[i][ind + 4:])
+            i += 1
+        ans = []
+        while i < len(lines) and _answer_line(lines[i], ind):
+            ans.append(lines[i][ind:])
+            i += 1
+        cur.append(("\n".join(ask), "\n".join(ans)))
+    if cur:
+        out.append(cur)
+    return out
+
+
+def dialogues(roots: list[str]):
+    for root in roots:
+        for path in walk(root, (".py", ".rst", ".txt")):
+            text = read_text(path)
+            if not text or ">>> " not in text:
+                continue
+            for k, session in enumerate(sessions(text)):
+                if len(session) >= 2:
+                    yield f"{path}#{k}", "\n".join(
+                        f"User: {ask}\nPython: {ans}" if ans else f"User: {ask}" for ask, ans in session)
+
+
 def write_jsonl(path: str, docs, target: int, seed: int, prefix: str) -> int:
     rng = random.Random(seed)
     docs = list(docs)
@@ -182,18 +237,20 @@ def main(argv: list[str] | None = None) -> dict:
         raise SystemExit(f"{out} exists; remove it first")
     total = int(args.mb * 1e6)
     code = int(total * args.code_share)
-    prose = (total - code) // 3
+    prose = (total - code) // 4
+    python_roots = [os.path.realpath(args.site_packages), sysconfig.get_paths()["stdlib"]]
     sizes = {"code": write_code(out, code, [os.path.realpath(args.site_packages), "/usr/include"],
                                 args.fork_share, args.seed)}
     for i, (name, docs) in enumerate((("web", man_pages()), ("wikipedia", doc_files()),
-                                      ("news", catalogues()))):
+                                      ("news", catalogues()),
+                                      ("dialogue", dialogues(python_roots)))):
         if prose <= 0:
             break
         sizes[name] = write_jsonl(os.path.join(out, name, "part-000.jsonl"), docs, prose,
                                   args.seed + i + 1, name)
     with open(os.path.join(out, "sources.yaml"), "w") as f:
         f.write("components:\n  code:\n    - {format: code_tree, path: \"code/*\"}\n")
-        for name in sorted(set(sizes) - {"code"}, key=("web", "wikipedia", "news").index):
+        for name in sorted(set(sizes) - {"code"}, key=("web", "wikipedia", "news", "dialogue").index):
             f.write(f"  {name}:\n    - {{format: jsonl, path: \"{name}/*.jsonl\", text_field: text}}\n")
     report = {"out": out, "bytes": sizes, "total_mb": round(sum(sizes.values()) / 1e6, 1)}
     print(json.dumps(report))

@@ -176,7 +176,7 @@ class TokenizeFile(beam.DoFn):
         rel, file_sha256 = element
         cache = resume.WorkCache(self._cache) if self._cache else None
         key = tokens_key(file_sha256, self._vocab_sha256, self._seed)
-        if cache is not None and cache.complete("tokens", key) is not None:
+        if cache is not None and cache.verified("tokens", key) is not None:
             log.info("pack: %s: tokens from the resume cache", rel)
             for blob in resume.iter_frames(cache, "tokens", key):
                 doc = decode_tokenized(blob)

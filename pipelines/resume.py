@@ -117,6 +117,20 @@ class WorkCache:
         found = FileSystems.match([self._path(kind, key, suffix)])[0].metadata_list
         return meta if found and found[0].size_in_bytes == meta["bytes"] else None
 
+    def verified(self, kind: str, key: str, suffix: str = ".bin") -> dict | None:
+        """``complete`` and the data file's bytes hash to the marker's ``blake2b``: checked
+        before an entry is replayed, because a replay that fails halfway has already handed
+        records on. An entry damaged in place (same size, other bytes) is redone, not raised."""
+        meta = self.complete(kind, key, suffix)
+        if meta is None or "blake2b" not in meta:
+            return None
+        try:
+            with FileSystems.open(self._path(kind, key, suffix)) as f:
+                digest = _file_digest(f)
+        except Exception:  # vanished or unreadable since the match: redone
+            return None
+        return meta if digest == meta["blake2b"] else None
+
     def mark(self, kind: str, key: str, meta: dict) -> None:
         """An entry that is only its marker (e.g. a pack shard written in the output)."""
         write_atomic(self._path(kind, key, ".json"),
@@ -166,6 +180,8 @@ class FrameWriter:
         self._zstd.close()
         self._file.close()
         size = os.path.getsize(self.tmp)
+        with open(self.tmp, "rb") as f:
+            digest = _file_digest(f)
         final = self.cache._path(self.kind, self.key, self.suffix)
         try:
             if is_remote(final):
@@ -184,7 +200,7 @@ class FrameWriter:
             if os.path.exists(self.tmp):
                 os.unlink(self.tmp)
         write_atomic(self.cache._path(self.kind, self.key, ".json"),
-                      json.dumps({**meta, "frames": self.count, "bytes": size}, sort_keys=True).encode("utf-8"))
+                      json.dumps({**meta, "frames": self.count, "bytes": size, "blake2b": digest}, sort_keys=True).encode("utf-8"))
 
     def abandon(self) -> None:
         self._zstd.close()
@@ -200,6 +216,13 @@ def iter_frames(cache: "WorkCache", kind: str, key: str, suffix: str = ".bin") -
         while header := _read_exact(reader, _FRAME.size):
             (n,) = _FRAME.unpack(header)
             yield _read_exact(reader, n)
+
+
+def _file_digest(f) -> str:
+    h = hashlib.blake2b(digest_size=16)
+    while chunk := f.read(8 << 20):
+        h.update(chunk)
+    return h.hexdigest()
 
 
 def _read_exact(reader, n: int) -> bytes:
@@ -251,7 +274,7 @@ def resume_read(item, *, max_doc_bytes: int, root: str | None) -> Iterator[tuple
         return
     cache = WorkCache(root)
     key = read_key(item, max_doc_bytes=max_doc_bytes)
-    if cache.complete("read", key) is not None:
+    if cache.verified("read", key) is not None:
         for blob in iter_frames(cache, "read", key):
             yield from_wire(blob), True
         return

@@ -71,6 +71,35 @@ def test_damaged_entry_is_read_again(tmp_path):
     assert all(c for _, c in resume.resume_read(item, max_doc_bytes=1 << 20, root=root))
 
 
+@pytest.mark.parametrize("damage", ["flip_last", "flip_middle", "marker_without_hash"])
+def test_entry_damaged_in_place_is_read_again(tmp_path, damage):
+    """Same size, other bytes: found before the replay starts (a replay that failed halfway
+    would already have handed on records), so the records come once each, read again."""
+    item = _jsonl_item(tmp_path, [json.dumps({"text": f"doc {i} " * 20}) for i in range(50)])
+    root = str(tmp_path / resume.RESUME_DIR)
+    plain = list(readers.read(item, max_doc_bytes=1 << 20))
+    list(resume.resume_read(item, max_doc_bytes=1 << 20, root=root))
+    [key] = resume.WorkCache(root).keys("read")
+    entry, marker = (os.path.join(root, "read", key + ext) for ext in (".bin", ".json"))
+    size = os.path.getsize(entry)
+    if damage == "marker_without_hash":  # an entry from before markers carried the hash
+        meta = json.load(open(marker))
+        del meta["blake2b"]
+        open(marker, "w").write(json.dumps(meta))
+    else:
+        at = size - 1 if damage == "flip_last" else size // 2
+        with open(entry, "r+b") as f:
+            f.seek(at)
+            byte = f.read(1)
+            f.seek(at)
+            f.write(bytes([byte[0] ^ 0xFF]))
+        assert os.path.getsize(entry) == size
+    out = list(resume.resume_read(item, max_doc_bytes=1 << 20, root=root))
+    assert not any(c for _, c in out) and [r for r, _ in out] == plain
+    again = list(resume.resume_read(item, max_doc_bytes=1 << 20, root=root))
+    assert all(c for _, c in again) and [r for r, _ in again] == plain
+
+
 def test_abandoned_entry_is_never_used(tmp_path):
     item = _jsonl_item(tmp_path, ['{"text": "a"}', '{"text": "b"}'])
     root = str(tmp_path / resume.RESUME_DIR)

@@ -247,6 +247,15 @@ def test_span_component_is_the_segment_before_its_offset():
     assert [(r["component"], r["spans"], r["memorized"]) for r in table] == \
         [("code", 2, 2), ("web", 3, 1), ("news", 0, 0)]
     assert table[2]["rate"] is None and table[1]["ci95"] == mem.rate_row(1, 3)["ci95"]
+    assert "by_occurrences" not in table[0]
+    split = mem.component_rows(("code", "web", "news"), [0, 1, 1, 0, 1],
+                               np.array([1, 0, 1, 1, 0], bool), np.array([1, 3, 150, 3, 1]))
+    got = {r["component"]: [(b["occurrences"], b["memorized"], b["spans"]) for b in r["by_occurrences"]]
+           for r in split}
+    assert got == {"code": [("1", 1, 1), ("2-10", 1, 1), ("11-100", 0, 0), ("101+", 0, 0)],
+                   "web": [("1", 0, 1), ("2-10", 0, 1), ("11-100", 0, 0), ("101+", 1, 1)],
+                   "news": [("1", 0, 0), ("2-10", 0, 0), ("11-100", 0, 0), ("101+", 0, 0)]}
+    assert [{k: v for k, v in r.items() if k != "by_occurrences"} for r in split] == table
 
 
 def test_probe_splits_the_rate_by_component_from_the_sidecars(tmp_path):
@@ -268,8 +277,7 @@ def test_probe_splits_the_rate_by_component_from_the_sidecars(tmp_path):
     write_checkpoint(tmp_path / "train", init_params(cfg, jax.random.key(0)), step=2, shards=shards)
     result = mem.main(mem.MemorizationConfig(workdir=str(tmp_path / "train"),
                                              output=str(tmp_path / "m.json"), num_spans=12,
-                                             span_tokens=20, prompt_tokens=10, batch_size=8,
-                                             count_occurrences=False))
+                                             span_tokens=20, prompt_tokens=10, batch_size=8))
     assert result["component_note"] is None
     table = {r["component"]: r for r in result["by_component"]}
     assert list(table) == ["code", "web"]
@@ -280,10 +288,16 @@ def test_probe_splits_the_rate_by_component_from_the_sidecars(tmp_path):
     assert {s["component"] for s in result["spans"]} == {"code", "web"}
     for name, r in table.items():
         assert r["spans"] == sum(s["component"] == name for s in result["spans"])
+        mine = [s for s in result["spans"] if s["component"] == name]
+        for b, (_, lo, hi) in zip(r["by_occurrences"], mem.BUCKETS):
+            assert b["spans"] == sum(lo <= s["occurrences"] <= hi for s in mine)
+            assert b["memorized"] == sum(lo <= s["occurrences"] <= hi and s["memorized"] for s in mine)
     lines = summary_lines(result)
     assert any("by component" in line for line in lines)
     assert any(line.strip().startswith("code:") for line in lines)
+    assert sum("by times seen: 1: " in line for line in lines) == 2
     section = html_section(result)
+    assert "by times seen" in section
     assert "By component of the span" in section and ">web<" in section
     assert "not available" not in section
 

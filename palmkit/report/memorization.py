@@ -39,9 +39,17 @@ def summary_lines(result: dict) -> list[str]:
     for row in result.get("by_component") or ():
         lines.append(f"    {row['component']:>14}: {row['memorized']:>5} / {row['spans']:<5} "
                      f"{_pct(row['rate']):>7}  (95% CI {_interval(row)})")
+        if row.get("by_occurrences") and row["spans"]:
+            lines.append(f"    {'':>14}  by times seen: {_split(row)}")
     if not result.get("by_component"):
         lines.append(f"  by component: not available ({result.get('component_note')})")
     return lines
+
+
+def _split(row: dict) -> str:
+    """A component's spans by occurrence bucket, ``seen 1: 0/3, 2-10: 1/40, ...``."""
+    return ", ".join(f"{b['occurrences']}: {b['memorized']}/{b['spans']}"
+                     for b in row.get("by_occurrences") or ())
 
 
 def html_section(result: dict) -> str:
@@ -86,8 +94,8 @@ def html_body(result: dict) -> str:
         parts += ["<h3>By component of the span's document</h3>",
                   '<table style="border-collapse:collapse">',
                   "<tr><th>component</th><th>spans</th><th>memorized</th><th>rate</th>"
-                  "<th>95% CI</th></tr>"]
-        parts += [_tr(row["component"], row) for row in result["by_component"]]
+                  "<th>95% CI</th><th>memorized / spans by times seen</th></tr>"]
+        parts += [_tr(row["component"], row, extra=_split(row)) for row in result["by_component"]]
         parts += ["</table>", f"<p>Paper: {e(p.get('by_component', ''))}.</p>"]
     else:
         parts += [f"<p>By component: not available; {e(result.get('component_note'))}.</p>"]
@@ -101,7 +109,9 @@ def html_page(result: dict) -> str:
             + "\n</body></html>\n")
 
 
-def _tr(label: str, row: dict) -> str:
+def _tr(label: str, row: dict, extra: str | None = None) -> str:
     cells = [label, row["spans"], row["memorized"], _pct(row["rate"]), _interval(row)]
+    if extra is not None:
+        cells.append(extra)
     return "<tr>" + "".join(f'<td style="padding:2px 8px">{html.escape(str(c))}</td>'
                             for c in cells) + "</tr>"

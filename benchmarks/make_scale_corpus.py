@@ -24,7 +24,8 @@ Half the bytes are code, half prose (web, wikipedia, news, dialogue, an eighth e
   installed packages, one document per session of 2+ exchanges, as ``User:``/``Python:`` turns
   (~6.6 MB distinct here: a real human-machine exchange, not chat between people, which this
   machine has none of). Rounds beyond the available text shift every document's start
-  by a random number of lines.
+  by a random number of lines; a document of fewer than 40 lines is joined with the one
+  ``round`` places after it instead (shifting it would often repeat an earlier round's copy).
 """
 
 from __future__ import annotations
@@ -190,15 +191,19 @@ def sessions(text: str) -> list[list[tuple[str, str]]]:
 
 
 def dialogues(roots: list[str]):
+    """Each distinct session once (the same doctest is in several copies of a package)."""
+    seen = set()
     for root in roots:
         for path in walk(root, (".py", ".rst", ".txt")):
             text = read_text(path)
             if not text or ">>> " not in text:
                 continue
             for k, session in enumerate(sessions(text)):
-                if len(session) >= 2:
-                    yield f"{path}#{k}", "\n".join(
-                        f"User: {ask}\nPython: {ans}" if ans else f"User: {ask}" for ask, ans in session)
+                doc = "\n".join(f"User: {ask}\nPython: {ans}" if ans else f"User: {ask}"
+                                 for ask, ans in session)
+                if len(session) >= 2 and doc not in seen:
+                    seen.add(doc)
+                    yield f"{path}#{k}", doc
 
 
 def write_jsonl(path: str, docs, target: int, seed: int, prefix: str) -> int:
@@ -208,12 +213,15 @@ def write_jsonl(path: str, docs, target: int, seed: int, prefix: str) -> int:
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "w", encoding="utf-8") as f:
         while written < target and docs:
-            for src, text in docs:
+            for k, (src, text) in enumerate(docs):
                 if written >= target:
                     break
                 if rnd:
                     lines = text.split("\n")
-                    text = "\n".join(lines[rng.randrange(max(1, len(lines) // 4)):])
+                    if len(lines) < 40:  # too short to shift: joined with another document
+                        text = text + "\n" + docs[(k + rnd) % len(docs)][1]
+                    else:
+                        text = "\n".join(lines[1 + rng.randrange(len(lines) // 4):])
                     if not text.strip():
                         continue
                 f.write(json.dumps({"id": f"{prefix}-{n:08d}", "text": text, "url": src}) + "\n")

@@ -109,6 +109,12 @@ def _close_all() -> None:
         _readers.clear()
 
 
+def active() -> bool:
+    """True while a local job spills (this process runs one machine's job: its bundles are
+    few and large, so per-worker caches can be dropped at a bundle's end)."""
+    return bool(os.environ.get(ENV))
+
+
 def release_free_memory() -> None:
     """Hand the memory the process has freed back to the system (glibc ``malloc_trim``; a
     no-op elsewhere). glibc keeps freed blocks for reuse, so RSS after a big step (training

@@ -5,7 +5,10 @@ from __future__ import annotations
 import pytest
 
 import mixtures
-from palmkit.records import Reason
+import apache_beam as beam
+
+from palmkit.records import Document, Reason, to_wire
+from pipelines.stage import REJECTS
 from pipelines.clean import exact_dedup as ed
 from palmkit.errors import UserError
 from tests.clean_stage_helpers import doc, job_config, run_stage
@@ -26,14 +29,55 @@ def test_normalisations():
         ed.normalise("x", "lower")
 
 
+def _split(members):
+    """split_group's kept ids and (rejected id, survivor) pairs, in order."""
+    kept, dups = [], []
+    for out in ed.split_group((b"k", members)):
+        if isinstance(out, Document):
+            kept.append(out.id)
+        elif isinstance(out, beam.pvalue.TaggedOutput) and out.tag == REJECTS:
+            dups.append((out.value.id, out.value.duplicate_of))
+    return kept, dups
+
+
+def _member(d):
+    return (*ed.doc_ref(d, PALM), to_wire(d))
+
+
 def test_survivor_is_smallest_ref_and_prefers_unsampled_components():
-    refs = [(0, "c", "wikipedia", "w", 3), (0, "a", "books", "b", 1), (0, "b", "books", "b", 2)]
-    assert ed.duplicates_in_group(refs) == [(refs[2], "a"), (refs[0], "a")]
+    docs = [doc("wikipedia", "same", 3, id="c"), doc("books", "same", 1, id="a"),
+            doc("books", "same", 2, id="b")]
+    assert _split([_member(d) for d in docs]) == (["a"], [("c", "a"), ("b", "a")])
     web = doc("web", "same", 0, id="a-web")
     wiki = doc("wikipedia", "same", 0, id="z-wiki")
-    refs = [ed.doc_ref(web, PALM), ed.doc_ref(wiki, PALM)]
-    assert ed.duplicates_in_group(refs) == [(ed.doc_ref(web, PALM), "z-wiki")]
-    assert ed.duplicates_in_group([refs[0]]) == []
+    assert _split([_member(web), _member(wiki)]) == (["z-wiki"], [("a-web", "z-wiki")])
+    assert _split([_member(web)]) == (["a-web"], [])
+    assert list(ed.split_group((b"k", []))) == []
+
+
+class _Paged:
+    """A GroupByKey value that can be iterated again but never indexed or measured, as
+    Dataflow's paged iterables: holding it as a list would need ``len`` or a copy."""
+
+    def __init__(self, n: int):
+        self.n, self.passes = n, 0
+        self.wires = [to_wire(doc("web", "same", i, id=f"id{i:08d}")) for i in range(3)]
+
+    def __iter__(self):
+        self.passes += 1
+        return ((1, f"id{(i * 7919) % self.n:08d}", self.wires[i % 3]) for i in range(self.n))
+
+
+def test_a_large_group_is_read_twice_as_it_comes():
+    group = _Paged(200_003)
+    kept = rejected = 0
+    for out in ed.split_group((b"k", group)):
+        if isinstance(out, Document):
+            kept += 1
+        elif isinstance(out, beam.pvalue.TaggedOutput) and out.tag == REJECTS:
+            rejected += 1
+            assert out.value.duplicate_of == "id00000000"
+    assert (kept, rejected, group.passes) == (1, 200_002, 2)
 
 
 def corpus():

@@ -16,13 +16,17 @@ Decisions
   (``cleaning.quality_sampling``) and 0 otherwise. Within a component that is simply the
   smallest id; across components a Wikipedia article copied onto a web page survives as the
   Wikipedia document, which is always kept, instead of as the web copy, which quality sampling
-  might then drop (losing the text altogether). Ties on id are broken by component, source, record.
+  might then drop (losing the text altogether). Ids are unique corpus-wide by the time this
+  stage runs (``pipelines.unique_ids`` comes first), so ``(rank, id)`` never ties.
 * **Cost**: the text is hashed (blake2b, 128 bits: among 10^12 documents the chance of any false
-  match is ~1.5e-15) and only (key, small reference) pairs are grouped, so a group of a million
-  copies of one boilerplate page holds ~100 MB of references, not the million texts. The
-  duplicates' references are then joined back to the documents by reference (CoGroupByKey), so
-  every document is shuffled once with its text; grouping whole documents by key would shuffle
-  the same bytes but hold a whole group's texts in one worker's memory.
+  match is ~1.5e-15) and the documents are grouped by it once, as ``(rank, id, compressed
+  document)`` (``to_wire``; ~60 bytes while a local job spills). The group is read twice as it
+  comes (its smallest ``(rank, id)``, then every member), never sorted or copied, so on
+  Dataflow, which pages a large group's values in, a million copies of one boilerplate page
+  are never held at once. Until 2026-12-03 the stage grouped (key, reference) pairs and joined
+  the verdicts back to the documents by reference (a second shuffle): the same bytes moved,
+  but the DirectRunner holds each grouping decoded, ~1 KB per element whatever its size, and
+  for 200-byte dialogue turns the two groupings cost 8x their text.
 
 Stats (``exact_dedup``): documents and duplicates per component, duplicate groups and the
 largest group.
@@ -34,7 +38,7 @@ import dataclasses
 import hashlib
 import typing
 import unicodedata
-from typing import Iterable, Literal
+from typing import Iterable, Iterator, Literal
 
 import apache_beam as beam
 
@@ -50,8 +54,10 @@ Scope = Literal["corpus", "component"]
 NORMALISATIONS = typing.get_args(Normalisation)
 SCOPES = typing.get_args(Scope)
 
-#: (rank, id, component, source, record): orders documents for the survivor choice.
-Ref = tuple[int, str, str, str, int]
+#: (rank, id): orders documents for the survivor choice. Ids are unique corpus-wide by the
+#: time this stage runs (``pipelines.unique_ids`` comes first in the corpus job), so the id
+#: alone is also the key that joins a duplicate's verdict back to its document.
+Ref = tuple[int, str]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -88,50 +94,50 @@ def text_key(text: str, *, normalisation: str = "none", scope_key: str = "") -> 
 
 def doc_ref(doc: Document, mixture: Mixture) -> Ref:
     rank = 1 if mixture.component(doc.component).cleaning.quality_sampling else 0
-    return (rank, doc.id, doc.component, doc.source, doc.record)
+    return (rank, doc.id)
 
 
-def duplicates_in_group(refs: Iterable[Ref]) -> list[tuple[Ref, str]]:
-    """[(duplicate's ref, survivor's id)] for every member except the smallest ref."""
-    ordered = sorted(refs)
-    survivor = ordered[0][1]
-    return [(ref, survivor) for ref in ordered[1:]]
+def _ref_of(member: tuple) -> Ref:
+    return member[0], member[1]
 
 
 def _participates(doc: Document, mixture: Mixture) -> bool:
     return mixture.component(doc.component).cleaning.exact_dedup
 
 
-def _key_ref(doc: Document, *, mixture: Mixture, options: ExactDedupOptions) -> tuple[bytes, Ref]:
-    """(text key, ref): the text key is per component when ``scope`` is ``component``."""
+def _key_member(doc: Document, *, mixture: Mixture,
+                options: ExactDedupOptions) -> tuple[bytes, tuple[int, str, bytes]]:
+    """(text key, (rank, id, wire bytes of the document)): the text key is per component when
+    ``scope`` is ``component``."""
     scope_key = doc.component if options.scope == "component" else ""
     key = text_key(doc.text, normalisation=options.normalisation, scope_key=scope_key)
-    return key, doc_ref(doc, mixture)
+    return key, (*doc_ref(doc, mixture), to_wire(doc))
 
 
-def find_duplicates(group: tuple[bytes, Iterable[Ref]]):
-    """(text key, [ref]) -> (duplicate's ref, survivor's id) per duplicate, and the group's
-    size as a stat."""
-    _, refs = group
-    pairs = duplicates_in_group(refs)
-    if pairs:
-        yield stat(("group_size", len(pairs) + 1))
-    yield from pairs
-
-
-def split_duplicates(joined: tuple[Ref, dict[str, list]]):
-    """(ref, {doc: [wire bytes of a Document], dup: [survivor id]}) -> the document, kept or
-    rejected."""
-    _, groups = joined
-    survivors = list(groups["dup"])
-    for wire in groups["doc"]:
-        doc = from_wire(wire)
-        yield stat(("docs", doc.component, bool(survivors)))
-        if not survivors:
+def split_group(group: tuple[bytes, Iterable[tuple[int, str, bytes]]]):
+    """(text key, [(rank, id, wire)]) -> the member of smallest ref ``(rank, id)`` kept, every
+    other one a ``duplicate`` reject naming it, and the group's size as a stat when it has
+    duplicates. Two passes over the group (its smallest ref, then every member) and nothing
+    kept: a GroupByKey's values are re-iterable, and on Dataflow a large group's are paged
+    in, so a group of 10^7 copies costs one member at a time, not a sorted list of them."""
+    _, members = group
+    survivor = min(members, key=_ref_of, default=None)
+    if survivor is None:
+        return
+    survivor_ref, kept, n = _ref_of(survivor), False, 0
+    for member in members:
+        doc = from_wire(member[2])
+        if not kept and _ref_of(member) == survivor_ref:
+            kept = True
+            yield stat(("docs", doc.component, False))
             yield doc
             continue
-        yield reject(STAGE, doc, Reason.DUPLICATE, f"identical text to {survivors[0]}",
-                     duplicate_of=survivors[0], similarity=1.0)
+        n += 1
+        yield stat(("docs", doc.component, True))
+        yield reject(STAGE, doc, Reason.DUPLICATE, f"identical text to {survivor_ref[1]}",
+                     duplicate_of=survivor_ref[1], similarity=1.0)
+    if n:
+        yield stat(("group_size", n + 1))
 
 
 def summarise(counts: list) -> dict:
@@ -167,22 +173,14 @@ class ExactDedup(beam.PTransform):
         m = self._mixture
         dedup = docs | "Participating" >> beam.Filter(_participates, m)
         passthrough = docs | "NotDeduped" >> beam.Filter(lambda d, mx: not _participates(d, mx), m)
-        groups = (
-            dedup
-            | "KeyByText" >> beam.Map(_key_ref, mixture=m, options=self._options)  # (key, ref)
-            | "GroupByText" >> beam.GroupByKey()  # (key, [ref])
-            | "FindDuplicates" >> beam.FlatMap(find_duplicates).with_outputs(
-                STATS, main="dups")  # (duplicate's ref, survivor id)
-        )
-        # (ref, wire bytes): the join holds compressed documents (palmkit.records.to_wire)
-        by_ref = dedup | "KeyByRef" >> beam.Map(lambda d, mx: (doc_ref(d, mx), to_wire(d)), m)
+        # One GroupByKey of (text key, (rank, id, wire)): the group is read twice as it
+        # comes (its smallest ref, then the rest), so no second join brings the verdicts back
         split = (
-            {"doc": by_ref, "dup": groups.dups}
-            | "JoinDuplicates" >> beam.CoGroupByKey()  # (ref, {doc: [wire], dup: [survivor id]})
-            | "Split" >> beam.FlatMap(split_duplicates).with_outputs(REJECTS, STATS, main="kept")
+            dedup
+            | "KeyByText" >> beam.Map(_key_member, mixture=m, options=self._options)
+            | "GroupByText" >> beam.GroupByKey()  # (key, [(rank, id, wire)])
+            | "Split" >> beam.FlatMap(split_group).with_outputs(REJECTS, STATS, main="kept")
         )
-        stats = ((groups[STATS], split[STATS])
-                 | "AllStats" >> beam.Flatten()
-                 | "Stats" >> SummariseStats(STAGE, summarise))
+        stats = split[STATS] | "Stats" >> SummariseStats(STAGE, summarise)
         kept = (passthrough, split.kept) | "Kept" >> beam.Flatten()
         return StageOutput(kept=kept, rejects=split[REJECTS], stats=stats)

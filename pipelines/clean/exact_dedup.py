@@ -38,7 +38,7 @@ import dataclasses
 import hashlib
 import typing
 import unicodedata
-from typing import Iterable, Iterator, Literal
+from typing import Iterable, Literal
 
 import apache_beam as beam
 
@@ -54,9 +54,8 @@ Scope = Literal["corpus", "component"]
 NORMALISATIONS = typing.get_args(Normalisation)
 SCOPES = typing.get_args(Scope)
 
-#: (rank, id): orders documents for the survivor choice. Ids are unique corpus-wide by the
-#: time this stage runs (``pipelines.unique_ids`` comes first in the corpus job), so the id
-#: alone is also the key that joins a duplicate's verdict back to its document.
+#: (rank, id): orders documents for the survivor choice (ids are unique corpus-wide by the
+#: time this stage runs: ``pipelines.unique_ids`` comes first in the corpus job).
 Ref = tuple[int, str]
 
 

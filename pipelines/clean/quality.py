@@ -310,24 +310,36 @@ def _train_in_fresh_processes(row_sets: list[list[tuple[str, str]]],
             with open(os.path.join(folder, "train.txt"), "w", encoding="utf-8") as f:
                 f.writelines(f"__label__{label} {feat}\n" for label, feat in rows)
             folders.append(folder)
-        running: list[tuple[str, subprocess.Popen]] = []
+        running: list[subprocess.Popen] = []
         width = training_parallelism()
         for n, (folder, a) in enumerate(zip(folders, args)):
-            running.append((folder, subprocess.Popen(
+            running.append(subprocess.Popen(
                 [sys.executable, "-c", _TRAIN_SCRIPT, json.dumps(a, sort_keys=True)],
                 cwd=folder, env=dict(os.environ, PYTHONHASHSEED="0"),
-                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)))
+                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True))
             if len(running) >= width or n == len(folders) - 1:
-                for _, proc in running:
-                    _, err = proc.communicate()
-                    if proc.returncode != 0:
-                        raise RuntimeError(f"fastText quality training failed: {err.strip()[-2000:]}")
+                _wait_all(running)
                 running = []
         out = []
         for folder in folders:
             with open(os.path.join(folder, "model.bin"), "rb") as f:
                 out.append(f.read())
         return out
+
+
+def _wait_all(procs: list[subprocess.Popen]) -> None:
+    """Wait for every training process; on a failure the others are killed (none outlives
+    the temporary folder) and the first error is raised."""
+    try:
+        for proc in procs:
+            _, err = proc.communicate()
+            if proc.returncode != 0:
+                raise RuntimeError(f"fastText quality training failed: {err.strip()[-2000:]}")
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
 
 
 def training_parallelism() -> int:

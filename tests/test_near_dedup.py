@@ -18,10 +18,15 @@ from palmkit.records import Document, Reason
 from pipelines.clean import minhash
 from pipelines.clean.near_dedup import (
     LEVENSHTEIN,
+    IntegrityError,
     NearDedup,
     NearDedupOptions,
+    SendPayloadsDoFn,
+    VerifyDoFn,
     bucket_candidates,
     resolve_component,
+    route_for_resolve,
+    summarise,
 )
 from tests.clean_stage_helpers import job_config
 
@@ -176,12 +181,53 @@ def test_stage_removes_real_near_duplicates_and_keeps_different_modules():
             ]),
             label="Rejects",
         )
-        stats = out.stats | beam.Map(lambda kv: (kv[0], kv[1]["removed"], kv[1]["components"],
-                                                kv[1]["verified_pairs"], kv[1]["rounds_to_converge"]))
-        assert_that(stats, equal_to([("near_dedup", 3, 3, 3, 0)]), label="Stats")
+        stats = out.stats | beam.Map(lambda kv: (
+            kv[0], kv[1]["removed"], kv[1]["components"], kv[1]["verified_pairs"],
+            kv[1]["rounds_to_converge"],
+            kv[1]["candidate_pairs"] == kv[1]["payloads_sent"] == kv[1]["pairs_compared"] > 0))
+        assert_that(stats, equal_to([("near_dedup", 3, 3, 3, 0, True)]), label="Stats")
     counters = p.result.metrics().query()["counters"]
     by_name = {c.key.metric.name: c.committed for c in counters if c.key.metric.namespace == "near_dedup"}
     assert by_name == {"code.near_duplicate": 2, "books.near_duplicate": 1}
+
+
+def stats_of(outputs) -> dict:
+    """The ``(key, n)`` stats rows among a DoFn's outputs, summed."""
+    out: dict = {}
+    for o in outputs:
+        if isinstance(o, beam.pvalue.TaggedOutput) and o.tag == "stats":
+            key, n = o.value
+            out[key] = out.get(key, 0) + n
+    return out
+
+
+def test_a_join_group_that_arrives_without_its_document_fails_the_stage():
+    """A runner that hands a group over in pieces (the document in one call, its partners or
+    payloads in another) would keep near-duplicates silently; it is counted and fails."""
+    from palmkit.records import to_wire
+
+    options, modes = NearDedupOptions(), {"code": LEVENSHTEIN}
+    a, b = doc("a", real("six-1.16.0/six.py")), doc("b", real("six-1.15.0/six.py"))
+    send, verify = SendPayloadsDoFn(options, modes), VerifyDoFn(options, modes)
+    send.setup(), verify.setup()
+    whole = list(send.process(("a", {"doc": [to_wire(a)], "partner": ["b"]})))
+    payload = next(o.value for o in whole if getattr(o, "tag", None) == "sent")
+    assert stats_of(whole) == {"payloads_sent": 1}
+    compared = list(verify.process(("b", {"doc": [to_wire(b)], "firsts": [payload[1]]})))
+    assert ("a", "b") in compared and stats_of(compared) == {"pairs_compared": 1}
+    good = [("candidate_pairs", 1), ("payloads_sent", 1), ("pairs_compared", 1)]
+    assert summarise(good)["verified_pairs"] == 0  # the edge count comes from its own step
+    # The pieces: partners without the document, payloads without it, a label without it.
+    orphans = (stats_of(send.process(("a", {"doc": [], "partner": ["b"]})))
+               | stats_of(verify.process(("b", {"doc": [], "firsts": [payload[1]]})))
+               | stats_of(route_for_resolve(("b", {"doc": [], "root": ["a"]}))))
+    assert orphans == {"unmatched.partners": 1, "unmatched.payloads": 1, "unmatched.labels": 1}
+    for key, n in orphans.items():
+        with pytest.raises(IntegrityError, match="in pieces"):
+            summarise(good + [(key, n)])
+    with pytest.raises(IntegrityError, match="1 candidate pairs, 1 payloads sent, 0 compared"):
+        summarise(good[:2])  # a payload lost on the way
+    assert "unmatched.labels" not in summarise(good + [("unmatched.labels", 0)])
 
 
 def run_to_files(docs, out_dir: str, options: PipelineOptions) -> tuple[list, list]:

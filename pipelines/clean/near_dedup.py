@@ -52,6 +52,11 @@ LEVENSHTEIN = "levenshtein"
 JACCARD = "jaccard"
 STAGE = "near_dedup"
 _HISTOGRAM = (2, 3, 5, 10, 100, 1000)  # cluster-size bucket upper bounds (inclusive)
+# Integrity counters (``check_integrity``): a pair's payload is sent once and compared once,
+# and no group of a join arrives without its document.
+PAYLOADS_SENT, PAIRS_COMPARED = "payloads_sent", "pairs_compared"
+UNMATCHED_PARTNERS, UNMATCHED_PAYLOADS, UNMATCHED_LABELS = (
+    "unmatched.partners", "unmatched.payloads", "unmatched.labels")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -190,6 +195,8 @@ class SendPayloadsDoFn(beam.DoFn):
     def process(self, joined: tuple[str, dict[str, list]]):
         doc_id, groups = joined
         partners = sorted(set(groups["partner"]))
+        if not groups["doc"] and partners:  # every pair member is a document of this stage
+            yield stat(UNMATCHED_PARTNERS, len(partners))
         for wire in groups["doc"]:
             doc = from_wire(wire)
             if not partners:
@@ -198,9 +205,10 @@ class SendPayloadsDoFn(beam.DoFn):
             yield beam.pvalue.TaggedOutput(self.CANDIDATES, (doc_id, wire))
             mode = self.modes[doc.component]
             payload = self.payload(doc, mode)
-            for b in partners:
-                if b > doc_id:
-                    yield beam.pvalue.TaggedOutput(self.SENT, (b, (doc_id, mode, payload)))
+            sent = [b for b in partners if b > doc_id]
+            for b in sent:
+                yield beam.pvalue.TaggedOutput(self.SENT, (b, (doc_id, mode, payload)))
+            yield stat(PAYLOADS_SENT, len(sent))
 
     def payload(self, doc: Document, mode: str) -> bytes:
         """What a pair's verification needs of one side: the text, zlib-compressed (code
@@ -217,11 +225,14 @@ class VerifyDoFn(SendPayloadsDoFn):
 
     def process(self, joined: tuple[str, dict[str, list]]):
         b, groups = joined
+        if not groups["doc"] and groups["firsts"]:
+            yield stat(UNMATCHED_PAYLOADS, len(groups["firsts"]))
         for wire in groups["doc"]:
             yield beam.pvalue.TaggedOutput(self.CANDIDATES, (b, wire))
             firsts = sorted(groups["firsts"], key=lambda t: t[0])
             if not firsts:
                 continue
+            yield stat(PAIRS_COMPARED, len(firsts))
             doc = from_wire(wire)
             mode = self.modes[doc.component]
             own = doc.text if mode == LEVENSHTEIN else self.payload(doc, mode)
@@ -235,6 +246,8 @@ def route_for_resolve(joined: tuple[str, dict[str, list]]):
     """(id, {doc: [wire], root: [root id]}) -> the document itself when it has no
     near-duplicate, else ``TaggedOutput("clustered", (root, wire))``."""
     _, groups = joined
+    if not groups["doc"] and groups["root"]:
+        yield stat(UNMATCHED_LABELS, len(groups["root"]))
     for wire in groups["doc"]:
         if groups["root"]:
             yield beam.pvalue.TaggedOutput("clustered", (groups["root"][0], wire))
@@ -312,10 +325,32 @@ def resolve(root_docs: tuple[str, Iterable[Document]], *, options: NearDedupOpti
                      similarity=sim)
 
 
+class IntegrityError(RuntimeError):
+    """The stage's joins lost or split groups: its output cannot be trusted."""
+
+
+def check_integrity(totals: dict[str, int]) -> None:
+    """Raise unless every candidate pair was sent and compared once and every group of the three
+    joins by id held its document: a runner that hands a group over in pieces, or loses part of
+    one, would otherwise keep near-duplicates silently (docs/scale.md, "Determinism across
+    workers")."""
+    pairs = totals.get("candidate_pairs", 0)
+    sent, compared = totals.get(PAYLOADS_SENT, 0), totals.get(PAIRS_COMPARED, 0)
+    unmatched = {k: v for k, v in totals.items() if k.startswith("unmatched.") and v}
+    if unmatched or not pairs == sent == compared:
+        raise IntegrityError(
+            f"near_dedup: {pairs} candidate pairs, {sent} payloads sent, {compared} compared; "
+            f"groups without their document: {unmatched or 'none'}. The runner delivered a "
+            f"join's group in pieces or lost part of it, so near-duplicates may have been kept; "
+            f"the job fails before its manifest is written. Rerun (a resumed run rereads "
+            f"nothing), and report the runner and its options")
+
+
 def summarise(counts: list[tuple[str, int]]) -> dict:
     """[(counter key, total)] -> the stage's manifest row."""
     totals = dict(counts)
-    summary = {k: v for k, v in totals.items() if not k.startswith("unsettled.")}
+    check_integrity(totals)
+    summary = {k: v for k, v in totals.items() if not k.startswith(("unsettled.", "unmatched."))}
     summary["rounds_to_converge"] = rounds_used(totals) or 0
     summary.setdefault("candidate_pairs", 0)
     summary.setdefault("verified_pairs", 0)
@@ -358,9 +393,9 @@ class _CandidatePairs(beam.PTransform):
 
 
 class _VerifiedEdges(beam.PTransform):
-    """(docs, pairs (a, b)) -> (alone, candidates, edges): documents in no candidate pair
-    (final, never shuffled again), ``(id, wire bytes)`` of the documents in one, and edges (a, b)
-    whose exact similarity passes the threshold.
+    """(docs, pairs (a, b)) -> (alone, candidates, edges, checks): documents in no candidate
+    pair (final, never shuffled again), ``(id, wire bytes)`` of the documents in one, edges
+    (a, b) whose exact similarity passes the threshold, and integrity counts (key, n).
 
     Two joins by id. The first moves every document once with its partners' ids; the second
     only the candidates, each with its smaller partners' payloads (a text travels once per
@@ -381,15 +416,16 @@ class _VerifiedEdges(beam.PTransform):
             {"doc": keyed, "partner": ends}
             | "JoinPartners" >> beam.CoGroupByKey()  # (id, {doc: [wire], partner: [id]})
             | "SendPayloads" >> beam.ParDo(SendPayloadsDoFn(self.options, self.modes))
-            .with_outputs(c, SendPayloadsDoFn.SENT, main="alone")
+            .with_outputs(c, SendPayloadsDoFn.SENT, STATS, main="alone")
         )
         verified = (
             {"doc": sent[c], "firsts": sent[SendPayloadsDoFn.SENT]}
             | "JoinPayloads" >> beam.CoGroupByKey()  # (b, {doc: [wire], firsts: [(a, mode, p)]})
             | "Verify" >> beam.ParDo(VerifyDoFn(self.options, self.modes))
-            .with_outputs(c, main="edges")
+            .with_outputs(c, STATS, main="edges")
         )
-        return sent.alone, verified[c], verified.edges
+        checks = (sent[STATS], verified[STATS]) | "FlattenChecks" >> beam.Flatten()
+        return sent.alone, verified[c], verified.edges, checks
 
 
 class _Resolve(beam.PTransform):
@@ -405,7 +441,8 @@ class _Resolve(beam.PTransform):
         routed = (
             {"doc": candidates, "root": labels}
             | "JoinLabels" >> beam.CoGroupByKey()  # (id, {doc: [wire], root: [root id]})
-            | "Route" >> beam.FlatMap(route_for_resolve).with_outputs("clustered", main="alone")
+            | "Route" >> beam.FlatMap(route_for_resolve).with_outputs("clustered", STATS,
+                                                                     main="alone")
         )
         resolved = (
             routed.clustered  # (root id, wire)
@@ -415,7 +452,8 @@ class _Resolve(beam.PTransform):
                 REJECTS, STATS, main="kept")
         )
         kept = (routed.alone, resolved.kept) | "FlattenKept" >> beam.Flatten()
-        return kept, resolved[REJECTS], resolved[STATS]
+        counts = (routed[STATS], resolved[STATS]) | "FlattenResolveStats" >> beam.Flatten()
+        return kept, resolved[REJECTS], counts
 
 
 class NearDedup(beam.PTransform):
@@ -438,7 +476,7 @@ class NearDedup(beam.PTransform):
         passthrough, dedup = docs | "Route" >> beam.Partition(needs_dedup, 2, modes)
         bands = dedup | "Signatures" >> beam.ParDo(SignDoFn(options, modes))  # (key, (size, id))
         pairs = bands | "CandidatePairs" >> _CandidatePairs(options, modes)  # (a, b), a < b
-        alone, candidates, edges = (dedup, pairs) | "VerifiedEdges" >> _VerifiedEdges(
+        alone, candidates, edges, checks = (dedup, pairs) | "VerifiedEdges" >> _VerifiedEdges(
             options, modes)
         # labels: (id, root id); cc_counts: ("unsettled.<round>", 0 or 1)
         labels, cc_counts = edges | "Components" >> ConnectedComponents(
@@ -451,6 +489,7 @@ class NearDedup(beam.PTransform):
                 rejects | "CountRemoved" >> beam.Map(one, "removed"),
                 cc_counts,
                 counts,
+                checks,
             )
             | "FlattenCounts" >> beam.Flatten()
             | "Stats" >> SummariseStats(STAGE, summarise)

@@ -230,6 +230,20 @@ def test_a_join_group_that_arrives_without_its_document_fails_the_stage():
     assert "unmatched.labels" not in summarise(good + [("unmatched.labels", 0)])
 
 
+def one_end_only(pair):
+    """A broken ``pair_ends``: only the smaller id learns its partner (a lost half of a join)."""
+    yield pair
+
+
+def test_stage_fails_when_a_join_loses_part_of_its_input(monkeypatch):
+    from pipelines.clean import near_dedup
+
+    monkeypatch.setattr(near_dedup, "pair_ends", one_end_only)
+    with pytest.raises(Exception, match="groups without their document"):
+        with TestPipeline() as p:
+            _ = p | beam.Create(stage_inputs()) | NearDedup(job_config(), mixture())
+
+
 def run_to_files(docs, out_dir: str, options: PipelineOptions) -> tuple[list, list]:
     with beam.Pipeline(options=options) as p:
         out = p | beam.Create(docs) | NearDedup(job_config(), mixture())

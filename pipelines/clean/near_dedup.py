@@ -156,7 +156,8 @@ def bucket_candidates(
             size_j, id_j = ordered[j]
             if size_i and size_j / size_i < ratio:
                 break
-            yield min(id_i, id_j), max(id_i, id_j)
+            if id_i != id_j:  # one id twice (not after UniqueIds) is no pair
+                yield min(id_i, id_j), max(id_i, id_j)
 
 
 def similarity(mode: str, a: Any, b: Any, threshold: float) -> float:

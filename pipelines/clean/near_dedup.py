@@ -341,10 +341,10 @@ def check_integrity(totals: dict[str, int]) -> None:
     if unmatched or not pairs == sent == compared:
         raise IntegrityError(
             f"near_dedup: {pairs} candidate pairs, {sent} payloads sent, {compared} compared; "
-            f"groups without their document: {unmatched or 'none'}. The runner delivered a "
-            f"join's group in pieces or lost part of it, so near-duplicates may have been kept; "
-            f"the job fails before its manifest is written. Rerun (a resumed run rereads "
-            f"nothing), and report the runner and its options")
+            f"groups without their document: {unmatched or 'none'}. A join's group arrived "
+            f"in pieces or lost part of it (the runner, or a bug here), so near-duplicates "
+            f"may be kept; the job fails before its manifest is written. Rerun (a resumed "
+            f"run rereads nothing), and report the runner and its options")
 
 
 def summarise(counts: list[tuple[str, int]]) -> dict:

@@ -18,7 +18,6 @@ from palmkit.records import Document, Reason
 from pipelines.clean import minhash
 from pipelines.clean.near_dedup import (
     LEVENSHTEIN,
-    IntegrityError,
     NearDedup,
     NearDedupOptions,
     SendPayloadsDoFn,
@@ -28,6 +27,7 @@ from pipelines.clean.near_dedup import (
     route_for_resolve,
     summarise,
 )
+from pipelines.clean.near_dedup_checks import IntegrityError
 from tests.clean_stage_helpers import job_config
 
 #: The sample corpus's code tree: two releases each of packaging and six, real near-duplicates.
@@ -228,6 +228,11 @@ def test_a_join_group_that_arrives_without_its_document_fails_the_stage():
     with pytest.raises(IntegrityError, match="1 candidate pairs, 1 payloads sent, 0 compared"):
         summarise(good[:2])  # a payload lost on the way
     assert "unmatched.labels" not in summarise(good + [("unmatched.labels", 0)])
+    # A component resolved in two pieces: two resolve groups for one root label.
+    one_component = good + [("unmatched.roots", 1), ("components", 1)]
+    assert summarise(one_component)["components"] == 1
+    with pytest.raises(IntegrityError, match="'unmatched.roots': -1"):
+        summarise(good + [("unmatched.roots", 1), ("components", 2)])
 
 
 def one_end_only(pair):

@@ -45,6 +45,9 @@ from palmkit.records import Document, Reason, from_wire, to_wire
 from pipelines.clean import minhash
 from pipelines.clean.components import ConnectedComponents, rounds_used
 from pipelines.clean.minhash import MinHashParams
+from pipelines.clean.near_dedup_checks import (PAIRS_COMPARED, PAYLOADS_SENT, UNMATCHED_LABELS,
+                                               UNMATCHED_PARTNERS, UNMATCHED_PAYLOADS,
+                                               check_integrity, root_count)
 from pipelines.stage import (REJECTS, STATS, StageOutput, SummariseStats, reject, require_at_least,
                              require_between, stat)
 
@@ -52,11 +55,6 @@ LEVENSHTEIN = "levenshtein"
 JACCARD = "jaccard"
 STAGE = "near_dedup"
 _HISTOGRAM = (2, 3, 5, 10, 100, 1000)  # cluster-size bucket upper bounds (inclusive)
-# Integrity counters (``check_integrity``): a pair's payload is sent once and compared once,
-# and no group of a join arrives without its document.
-PAYLOADS_SENT, PAIRS_COMPARED = "payloads_sent", "pairs_compared"
-UNMATCHED_PARTNERS, UNMATCHED_PAYLOADS, UNMATCHED_LABELS = (
-    "unmatched.partners", "unmatched.payloads", "unmatched.labels")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -326,27 +324,6 @@ def resolve(root_docs: tuple[str, Iterable[Document]], *, options: NearDedupOpti
                      similarity=sim)
 
 
-class IntegrityError(RuntimeError):
-    """The stage's joins lost or split groups: its output cannot be trusted."""
-
-
-def check_integrity(totals: dict[str, int]) -> None:
-    """Raise unless every candidate pair was sent and compared once and every group of the three
-    joins by id held its document: a runner that hands a group over in pieces, or loses part of
-    one, would otherwise keep near-duplicates silently (docs/scale.md, "Determinism across
-    workers")."""
-    pairs = totals.get("candidate_pairs", 0)
-    sent, compared = totals.get(PAYLOADS_SENT, 0), totals.get(PAIRS_COMPARED, 0)
-    unmatched = {k: v for k, v in totals.items() if k.startswith("unmatched.") and v}
-    if unmatched or not pairs == sent == compared:
-        raise IntegrityError(
-            f"near_dedup: {pairs} candidate pairs, {sent} payloads sent, {compared} compared; "
-            f"groups without their document: {unmatched or 'none'}. A join's group arrived "
-            f"in pieces or lost part of it (the runner, or a bug here), so near-duplicates "
-            f"may be kept; the job fails before its manifest is written. Rerun (a resumed "
-            f"run rereads nothing), and report the runner and its options")
-
-
 def summarise(counts: list[tuple[str, int]]) -> dict:
     """[(counter key, total)] -> the stage's manifest row."""
     totals = dict(counts)
@@ -487,6 +464,7 @@ class NearDedup(beam.PTransform):
             (
                 pairs | "CountCandidates" >> beam.Map(one, "candidate_pairs"),
                 edges | "CountVerified" >> beam.Map(one, "verified_pairs"),
+                labels | "CountRoots" >> beam.Map(root_count),
                 rejects | "CountRemoved" >> beam.Map(one, "removed"),
                 cc_counts,
                 counts,

@@ -32,7 +32,8 @@ def check_integrity(totals: dict[str, int]) -> None:
             f"groups without their document: {unmatched or 'none'}. A join's group arrived "
             f"in pieces or lost part of it (the runner, or a bug here), so near-duplicates "
             f"may be kept; the job fails before its manifest is written. Rerun (a resumed "
-            f"run rereads nothing), and report the runner and its options")
+            f"run rereads nothing) or run one DirectRunner worker; docs/scale.md, "
+            f"'Determinism across workers'")
 
 
 def root_count(label: tuple[str, str]) -> tuple[str, int]:

@@ -28,6 +28,7 @@ from pipelines.clean.near_dedup import (
     summarise,
 )
 from pipelines.clean.near_dedup_checks import IntegrityError
+from pipelines.stage import STATS
 from tests.clean_stage_helpers import job_config
 
 #: The sample corpus's code tree: two releases each of packaging and six, real near-duplicates.
@@ -195,7 +196,7 @@ def stats_of(outputs) -> dict:
     """The ``(key, n)`` stats rows among a DoFn's outputs, summed."""
     out: dict = {}
     for o in outputs:
-        if isinstance(o, beam.pvalue.TaggedOutput) and o.tag == "stats":
+        if isinstance(o, beam.pvalue.TaggedOutput) and o.tag == STATS:
             key, n = o.value
             out[key] = out.get(key, 0) + n
     return out

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Sequence
 
-from pipelines import progress, timings
+from pipelines import beam_fixes, progress, timings
 
 # -- stage lists (name, label prefix) in pipeline order ----------------------------------------
 
@@ -157,6 +157,7 @@ def pack_line(totals: dict[str, float], elapsed: float, *, documents: int) -> st
 def run(pipeline, *, render, stages, pipeline_args: Iterable[str], show: bool):
     """Run ``pipeline`` and wait; with the live channel where the runner allows it
     (DirectRunner) and the line drawn when ``show``. Returns ``(result, timings)``."""
+    beam_fixes.apply()  # before run(): the local runner reads it when it starts
     clock = timings.Clock()
     if progress.channel_possible(pipeline_args):
         with progress.LiveProgress(render, enabled=show) as live:

@@ -37,7 +37,7 @@ from palmkit.corpus_files import clean_files, read_corpus_manifest
 from palmkit.errors import UserError
 from palmkit.manifest import MANIFEST_NAME, Manifest
 from palmkit.paths import join
-from pipelines import io, readers
+from pipelines import beam_fixes, io, readers
 from pipelines.beam_options import check_pipeline_args
 from pipelines.contamination import ngrams, outputs, scan
 from pipelines.contamination.evalsets import EvalSet, load_eval_sets
@@ -291,6 +291,7 @@ def main(config: ContaminationConfig, pipeline_args: list[str] | None = None) ->
                                 previous=outputs.PREVIOUS_OUTPUT, what="a contamination output")
     log.info("contamination: %d evaluation sets against %d files of %s", len(sets), len(files),
              config.corpus or config.shards)
+    beam_fixes.apply()  # the local runner's data-losing race (pipelines/beam_fixes.py)
     with beam.Pipeline(options=PipelineOptions(pipeline_args)) as p:
         build(p, config=dataclasses.replace(config, output=staging), sets=sets, files=files,
               eod_id=eod_id, corpus_config=corpus_config, components=components, inputs=inputs)

@@ -27,7 +27,7 @@ from apache_beam.options.pipeline_options import PipelineOptions
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from palmkit.records import Document  # noqa: E402
-from pipelines import readers  # noqa: E402
+from pipelines import beam_fixes, readers  # noqa: E402
 from pipelines.corpus import ReadSources, Validate  # noqa: E402
 from pipelines.sources import load_sources  # noqa: E402
 from pipelines.validate import DEFAULT_MAX_DOC_BYTES, validate  # noqa: E402
@@ -92,6 +92,7 @@ def bench_python(sources: str) -> tuple[int, int, float]:
 def bench_beam(sources: str, result_path: str, args: list[str]) -> tuple[int, int, float]:
     specs = load_sources(sources)
     t0 = time.perf_counter()
+    beam_fixes.apply()  # args may ask for several workers (pipelines/beam_fixes.py)
     with beam.Pipeline(options=PipelineOptions(args)) as p:
         valid = (p | "ReadSources" >> ReadSources(specs, max_doc_bytes=DEFAULT_MAX_DOC_BYTES)
                  ).records | "Validate" >> Validate(DEFAULT_MAX_DOC_BYTES)

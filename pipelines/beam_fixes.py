@@ -10,7 +10,7 @@ meantime is cleared unsent. Nothing fails; the worker simply never sees that inp
 When it strikes: the DirectRunner with ``--direct_num_workers`` > 1 (multi_processing or
 multi_threading), whose stages read inputs of many MB, on a loaded machine (the flusher must
 fire while the writing thread is between chunks). On the 1.1 GB scale corpus it lost one
-~6-10 MB chunk of near dedup's join input in 4 of 4 two-worker runs made two at a time, and in
+~6-10 MB chunk of near dedup's join input in 3 of 4 two-worker runs made two at a time, and in
 2 of 9 earlier ones (docs/benchmarks.md); near dedup's integrity check caught each. One
 worker (the default) runs in process over an in-memory channel and never uses this class.
 

@@ -93,3 +93,80 @@ def test_too_few_rounds_fail_loudly():
     with pytest.raises(Exception, match="did not converge in max_rounds=1"):
         with TestPipeline() as p:
             _ = p | beam.Create(edges) | cc.ConnectedComponents(max_rounds=1)
+
+
+def group_in_pieces(pairs, rng: random.Random, pieces: int):
+    """A faulty shuffle: each key's values arrive as up to ``pieces`` separate groups."""
+    table = {}
+    for k, v in pairs:
+        table.setdefault(k, []).append(v)
+    for k in sorted(table):
+        values = table[k]
+        rng.shuffle(values)
+        cuts = sorted(rng.sample(range(1, len(values)), min(pieces - 1, len(values) - 1)))
+        for lo, hi in zip([0] + cuts, cuts + [len(values)]):
+            yield k, values[lo:hi]
+
+
+
+def whole_groups(pairs):
+    return group_in_pieces(pairs, random.Random(0), pieces=1)
+
+
+def rounds_with_split_groups(edges, rng, *, pieces: int, rounds: int, faulty_rounds: set[int]):
+    """The stage's rounds as plain loops over the same functions; every GroupByKey of the
+    ``faulty_rounds`` hands each key over in up to ``pieces`` groups."""
+    for r in range(rounds):
+        group = (lambda pairs: group_in_pieces(pairs, rng, pieces)) if r in faulty_rounds \
+            else whole_groups
+        adjacency = group([e for x in edges for e in cc.both_directions(x)])
+        larger = [e for node in adjacency for e in cc.large_star(node)]
+        keyed = group([e for x in larger for e in cc.towards_smaller(x)])
+        edges = sorted({e for node in keyed for e in cc.small_star(node)})
+    return edges
+
+
+def labels_of(edges, max_rounds: int):
+    final = whole_groups([e for x in edges for e in cc.both_directions(x)])
+    return dict(cc.star_label(node, max_rounds=max_rounds) for node in final)
+
+
+def mixed_graph(rng):
+    return (path_graph("p", 300, rng) + star_graph("s", 100, rng)
+            + random_graph("r", 200, 150, rng) + random_graph("d", 30, 200, rng))
+
+
+@pytest.mark.parametrize("pieces", [2, 3])
+def test_split_groups_never_split_a_component_and_a_passing_fault_only_delays(pieces):
+    """A neighbourhood that arrives in pieces links each piece to an id of the node's own
+    neighbourhood, so no component is ever cut; once the groups are whole again the rounds
+    converge to the union-find labels."""
+    rng = random.Random(11 + pieces)
+    edges = mixed_graph(rng)
+    expected = union_find_labels([e for e in edges if e[0] != e[1]])
+    after = rounds_with_split_groups(edges, rng, pieces=pieces, rounds=30, faulty_rounds={0, 1, 2})
+    assert labels_of(after, max_rounds=30) == expected
+
+
+@pytest.mark.parametrize("pieces", [2, 3])
+def test_a_lasting_fault_stalls_the_rounds_and_is_caught(pieces):
+    """If every grouping comes in pieces the rounds stop converging (a piece keeps its own
+    minimum), though every component stays whole: the final labelling on whole groups raises,
+    and on split ones some node is labelled twice, which near dedup counts
+    (``unmatched.labels_repeated``) and fails on."""
+    rng = random.Random(21 + pieces)
+    edges = mixed_graph(rng)
+    expected = union_find_labels([e for e in edges if e[0] != e[1]])
+    after = rounds_with_split_groups(edges, rng, pieces=pieces, rounds=30,
+                                     faulty_rounds=set(range(30)))
+    assert union_find_labels(after) == expected  # connectivity kept
+    with pytest.raises(cc.ComponentsNotConverged):
+        labels_of(after, max_rounds=30)
+    labels = {}
+    for node in group_in_pieces([e for x in after for e in cc.both_directions(x)], rng, pieces):
+        try:
+            u, root = cc.star_label(node, max_rounds=30)
+        except cc.ComponentsNotConverged:
+            continue  # a piece that still looks unsettled: the job fails there
+        labels.setdefault(u, set()).add(root)
+    assert any(len(roots) > 1 for roots in labels.values())

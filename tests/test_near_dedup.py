@@ -234,6 +234,12 @@ def test_a_join_group_that_arrives_without_its_document_fails_the_stage():
     assert summarise(one_component)["components"] == 1
     with pytest.raises(IntegrityError, match="'unmatched.roots': -1"):
         summarise(good + [("unmatched.roots", 1), ("components", 2)])
+    # A node labelled twice: the final neighbour grouping of the components came in pieces.
+    twice = stats_of(route_for_resolve(("b", {"doc": [to_wire(b)], "root": ["a", "b"]})))
+    assert twice == {"unmatched.labels_repeated": 1}
+    assert stats_of(route_for_resolve(("b", {"doc": [to_wire(b)], "root": ["a"]}))) == {}
+    with pytest.raises(IntegrityError, match="'unmatched.labels_repeated': 1"):
+        summarise(good + list(twice.items()))
 
 
 def one_end_only(pair):

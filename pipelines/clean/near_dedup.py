@@ -45,9 +45,9 @@ from palmkit.records import Document, Reason, from_wire, to_wire
 from pipelines.clean import minhash
 from pipelines.clean.components import ConnectedComponents, rounds_used
 from pipelines.clean.minhash import MinHashParams
-from pipelines.clean.near_dedup_checks import (PAIRS_COMPARED, PAYLOADS_SENT, UNMATCHED_LABELS,
-                                               UNMATCHED_PARTNERS, UNMATCHED_PAYLOADS,
-                                               check_integrity, root_count)
+from pipelines.clean.near_dedup_checks import (LABELS_REPEATED, PAIRS_COMPARED, PAYLOADS_SENT,
+                                               UNMATCHED_LABELS, UNMATCHED_PARTNERS,
+                                               UNMATCHED_PAYLOADS, check_integrity, root_count)
 from pipelines.stage import (REJECTS, STATS, StageOutput, SummariseStats, reject, require_at_least,
                              require_between, stat)
 
@@ -247,6 +247,8 @@ def route_for_resolve(joined: tuple[str, dict[str, list]]):
     _, groups = joined
     if not groups["doc"] and groups["root"]:
         yield stat(UNMATCHED_LABELS, len(groups["root"]))
+    if len(groups["root"]) > 1:
+        yield stat(LABELS_REPEATED, len(groups["root"]) - 1)
     for wire in groups["doc"]:
         if groups["root"]:
             yield beam.pvalue.TaggedOutput("clustered", (groups["root"][0], wire))

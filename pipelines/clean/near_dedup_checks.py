@@ -11,6 +11,9 @@ PAYLOADS_SENT, PAIRS_COMPARED = "payloads_sent", "pairs_compared"
 UNMATCHED_PARTNERS, UNMATCHED_PAYLOADS, UNMATCHED_LABELS = (
     "unmatched.partners", "unmatched.payloads", "unmatched.labels")
 ROOTS = "unmatched.roots"  # labels (root, root) minus components resolved: 0 unless one split
+# Labels beyond one per node: the final neighbour grouping of connected components split (each
+# piece of a node's neighbourhood can look settled and name its own root).
+LABELS_REPEATED = "unmatched.labels_repeated"
 
 
 class IntegrityError(RuntimeError):
@@ -29,7 +32,7 @@ def check_integrity(totals: dict[str, int]) -> None:
     if unmatched or not pairs == sent == compared:
         raise IntegrityError(
             f"near_dedup: {pairs} candidate pairs, {sent} payloads sent, {compared} compared; "
-            f"groups without their document: {unmatched or 'none'}. A join's group arrived "
+            f"groups without their document or labelled twice: {unmatched or 'none'}. A join's group arrived "
             f"in pieces or lost part of it (the runner, or a bug here), so near-duplicates "
             f"may be kept; the job fails before its manifest is written. Rerun (a resumed "
             f"run rereads nothing) or run one DirectRunner worker; docs/scale.md, "

@@ -72,13 +72,8 @@ def test_every_metered_job_applies_it_before_running(monkeypatch):
     """corpus and pack run through job_progress.run; contamination calls apply itself."""
     monkeypatch.setattr(worker_handlers, "DATA_BUFFER_TIME_LIMIT_MS", 1000)
     seen = []
-
-    class Probe(beam.DoFn):
-        def process(self, x):
-            yield x
-
     p = beam.Pipeline()
-    _ = p | beam.Create([1, 2]) | beam.ParDo(Probe())
+    _ = p | beam.Create([1, 2]) | beam.Map(lambda x: x)
     original = p.run
 
     def run(*a, **k):
@@ -124,18 +119,16 @@ def _join_on_two_workers(out: str) -> None:
 @pytest.mark.parametrize("fixed", [False, True])
 def test_the_real_runner_loses_join_input_unless_fixed(tmp_path, monkeypatch, fixed):
     """The race made certain instead of rare: the runner's flusher fires every 2 ms and
-    each flush waits 50 ms (the send queue is full, as on a loaded machine). Unfixed, the
+    each send waits 50 ms (the send queue is full, as on a loaded machine). Unfixed, the
     workers never see part of the join's input; with ``beam_fixes.apply()`` all 5,120
     values arrive."""
-    TB = data_plane.TimeBasedBufferingClosableOutputStream
+    enqueue = data_plane._GrpcDataChannel._enqueue_to_send
 
-    def slow_flush(self):
-        with self._flush_lock:
-            if self.size():
-                time.sleep(0.05)
-            data_plane.SizeBasedBufferingClosableOutputStream.flush(self)
+    def full_queue(self, elem):
+        time.sleep(0.05)
+        enqueue(self, elem)
 
-    monkeypatch.setattr(TB, "flush", slow_flush)
+    monkeypatch.setattr(data_plane._GrpcDataChannel, "_enqueue_to_send", full_queue)
     monkeypatch.setattr(worker_handlers, "DATA_BUFFER_TIME_LIMIT_MS", 2)
     if fixed:
         beam_fixes.apply()

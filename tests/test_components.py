@@ -95,33 +95,31 @@ def test_too_few_rounds_fail_loudly():
             _ = p | beam.Create(edges) | cc.ConnectedComponents(max_rounds=1)
 
 
-def group_in_pieces(pairs, rng: random.Random, pieces: int):
-    """A faulty shuffle: each key's values arrive as up to ``pieces`` separate groups."""
+def whole_groups(pairs):
+    """A correct shuffle: (key, [values]) per key, in key order."""
     table = {}
     for k, v in pairs:
         table.setdefault(k, []).append(v)
-    for k in sorted(table):
-        values = table[k]
+    return sorted(table.items())
+
+
+def group_in_pieces(pairs, rng: random.Random, pieces: int):
+    """A faulty shuffle: each key's values arrive as up to ``pieces`` separate groups."""
+    for k, values in whole_groups(pairs):
         rng.shuffle(values)
         cuts = sorted(rng.sample(range(1, len(values)), min(pieces - 1, len(values) - 1)))
         for lo, hi in zip([0] + cuts, cuts + [len(values)]):
             yield k, values[lo:hi]
 
 
-
-def whole_groups(pairs):
-    return group_in_pieces(pairs, random.Random(0), pieces=1)
-
-
 def rounds_with_split_groups(edges, rng, *, pieces: int, rounds: int, faulty_rounds: set[int]):
     """The stage's rounds as plain loops over the same functions; every GroupByKey of the
     ``faulty_rounds`` hands each key over in up to ``pieces`` groups."""
     for r in range(rounds):
-        group = (lambda pairs: group_in_pieces(pairs, rng, pieces)) if r in faulty_rounds \
-            else whole_groups
-        adjacency = group([e for x in edges for e in cc.both_directions(x)])
+        n = pieces if r in faulty_rounds else 1
+        adjacency = group_in_pieces([e for x in edges for e in cc.both_directions(x)], rng, n)
         larger = [e for node in adjacency for e in cc.large_star(node)]
-        keyed = group([e for x in larger for e in cc.towards_smaller(x)])
+        keyed = group_in_pieces([e for x in larger for e in cc.towards_smaller(x)], rng, n)
         edges = sorted({e for node in keyed for e in cc.small_star(node)})
     return edges
 

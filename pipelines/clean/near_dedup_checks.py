@@ -32,8 +32,9 @@ def check_integrity(totals: dict[str, int]) -> None:
     if unmatched or not pairs == sent == compared:
         raise IntegrityError(
             f"near_dedup: {pairs} candidate pairs, {sent} payloads sent, {compared} compared; "
-            f"groups without their document or labelled twice: {unmatched or 'none'}. A join's group arrived "
-            f"in pieces or lost part of it (the runner, or a bug here), so near-duplicates "
+            f"groups without their document or labelled twice: {unmatched or 'none'}. A "
+            f"join's group arrived in pieces or lost part of it (the runner, or a bug here), "
+            f"so near-duplicates "
             f"may be kept; the job fails before its manifest is written. Rerun (a resumed "
             f"run rereads nothing) or run one DirectRunner worker; docs/scale.md, "
             f"'Determinism across workers'")
